@@ -1,0 +1,1 @@
+"""Typer apps, one module per stage: parse options, call the library, print."""

@@ -1,0 +1,7 @@
+"""`cvtool compare`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer()

@@ -1,0 +1,7 @@
+"""`cvtool evaluate`."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer()

@@ -1,0 +1,38 @@
+"""Shared fixtures: the real-data folder (skipped when absent) and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_root() -> Path:
+    """`$CVTOOL_TEST_DATA`, else `../shared/data` beside the checkout."""
+    return Path(os.environ.get("CVTOOL_TEST_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    root = shared_data_root()
+    if not root.is_dir():
+        pytest.skip(f"real data not found at {root} (set CVTOOL_TEST_DATA)")
+    return root
+
+
+@pytest.fixture
+def cli():
+    """Run `cvtool ARGS...` in-process; returns the click Result (stdout and stderr separate)."""
+    from typer.testing import CliRunner
+
+    from cvtool.cli.main import app
+
+    runner = CliRunner()
+
+    def invoke(*args: object):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke

@@ -1,0 +1,139 @@
+"""The shared CLI conventions and the artifact contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from cvtool.artifacts import (
+    ClassInfo,
+    DatasetManifest,
+    atomic_write_json,
+    read_json,
+    staged_output_dir,
+)
+from cvtool.cli.common import CommandResult, stage_command
+from cvtool.errors import CvtoolError
+
+
+def _demo_app() -> typer.Typer:
+    app = typer.Typer()
+
+    @stage_command(app, "make")
+    def make(out: Path = typer.Option(..., help="where"), fail: str = "") -> CommandResult:
+        if fail == "data":
+            raise CvtoolError(f"broken file {out}", "fix it")
+        if fail == "bug":
+            raise ZeroDivisionError("oops")
+        return CommandResult(out, {"count": 3})
+
+    @app.command("other")
+    def other() -> None:  # a second command keeps Typer in group mode
+        pass
+
+    return app
+
+
+def test_stage_command_prints_path_last_on_stdout(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_demo_app(), ["make", "--out", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path)
+
+
+def test_stage_command_json_summary(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_demo_app(), ["make", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"path": str(tmp_path), "count": 3}
+
+
+def test_data_error_exits_1_with_message_and_no_traceback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_demo_app(), ["make", "--out", "x.json", "--fail", "data"])
+    assert result.exit_code == 1
+    assert "broken file x.json" in result.stderr and "fix it" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_unexpected_error_suggests_debug() -> None:
+    result = CliRunner().invoke(_demo_app(), ["make", "--out", "x", "--fail", "bug"])
+    assert result.exit_code == 1
+    assert "ZeroDivisionError" in result.stderr and "--debug" in result.stderr
+    debug = CliRunner().invoke(_demo_app(), ["make", "--out", "x", "--fail", "bug", "--debug"])
+    assert debug.exit_code == 1 and "Traceback" in debug.stderr
+
+
+def test_usage_error_exits_2() -> None:
+    result = CliRunner().invoke(_demo_app(), ["make"])
+    assert result.exit_code == 2
+
+
+def _manifest() -> DatasetManifest:
+    classes = [ClassInfo(0, "background", (0, 0, 0)), ClassInfo(1, "dog", (128, 0, 0))]
+    return DatasetManifest(task="segmentation", classes=classes, source={"format": "coco"})
+
+
+def test_manifest_round_trip(tmp_path: Path) -> None:
+    manifest = _manifest()
+    manifest.save(tmp_path)
+    loaded = DatasetManifest.load(tmp_path)
+    assert loaded == manifest
+    assert loaded.num_classes == 2 and loaded.class_names == ["background", "dog"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("task"), "missing field 'task'"),
+        (lambda d: d.update(schema_version=99), "schema version 99"),
+        (lambda d: d["classes"][1].update(id=5), "class ids must be 0..1"),
+        (lambda d: d["classes"][1].update(color=[1, 2]), "is not RGB"),
+        (lambda d: d.update(ignore_index=1), "ignore_index 1"),
+        (lambda d: d.update(task="detection"), "unknown task"),
+    ],
+)
+def test_manifest_validation_names_the_file(tmp_path: Path, mutate, message: str) -> None:
+    d = _manifest().to_dict()
+    mutate(d)
+    atomic_write_json(tmp_path / "dataset.json", d)
+    with pytest.raises(CvtoolError, match=message) as info:
+        DatasetManifest.load(tmp_path)
+    assert str(tmp_path / "dataset.json") in info.value.message
+
+
+def test_manifest_missing_and_malformed(tmp_path: Path) -> None:
+    with pytest.raises(CvtoolError, match="does not exist"):
+        DatasetManifest.load(tmp_path / "nope")
+    with pytest.raises(CvtoolError, match="not a prepared dataset"):
+        DatasetManifest.load(tmp_path)
+    (tmp_path / "dataset.json").write_text("{bad")
+    with pytest.raises(CvtoolError, match="not valid JSON"):
+        read_json(tmp_path / "dataset.json")
+
+
+def test_staged_output_dir_refuses_non_empty_and_swaps_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with staged_output_dir(out) as staging:
+        (staging / "a.txt").write_text("first")
+    assert (out / "a.txt").read_text() == "first"
+    with pytest.raises(CvtoolError, match="not empty"), staged_output_dir(out):
+        pass
+    # a failure half-way keeps the previous output intact and leaves no staging dir behind
+    with pytest.raises(RuntimeError), staged_output_dir(out, overwrite=True) as staging:
+        (staging / "b.txt").write_text("partial")
+        raise RuntimeError("killed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt"]
+    with staged_output_dir(out, overwrite=True) as staging:
+        (staging / "b.txt").write_text("second")
+    assert sorted(p.name for p in out.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_help_lists_stages(cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for stage in ("prepare",):
+        assert stage in result.stdout
