@@ -240,7 +240,10 @@ class DatasetManifest:
 
 
 def read_split_list(directory: str | os.PathLike[str], split: str) -> list[str]:
-    """Image stems of a segmentation split (`splits/<split>.txt`, one stem per line)."""
+    """Image file names of a segmentation split (`splits/<split>.txt`, one per line).
+
+    Each name is a file in `images/`; its mask is `masks/<stem>.png`.
+    """
     path = Path(directory) / "splits" / f"{split}.txt"
     if not path.is_file():
         raise CvtoolError(f"split {split!r} not found: {path}")

@@ -1,0 +1,152 @@
+"""Streaming confusion matrix for semantic segmentation and the scores derived from it.
+
+Rows are ground truth, columns are predictions (sklearn's convention). Counts accumulate in
+int64 with one `bincount` per batch, on whatever device the inputs live, after removing the
+ignore index; memory is O(classes²) whatever the number of images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class SegmentationScores:
+    """Scores of a confusion matrix. Per-class arrays are NaN for classes absent from both the
+    ground truth and the predictions; means are taken over the present classes only."""
+
+    confusion: np.ndarray
+    iou: np.ndarray
+    dice: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    support: np.ndarray
+    present: np.ndarray
+    pixel_accuracy: float
+    mean_class_accuracy: float
+    miou: float
+    fw_iou: float
+
+    def headline(self) -> dict[str, float]:
+        return {
+            "pixel_accuracy": self.pixel_accuracy,
+            "mean_class_accuracy": self.mean_class_accuracy,
+            "miou": self.miou,
+            "fw_iou": self.fw_iou,
+        }
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den with 0 where den == 0 (sklearn's zero_division=0)."""
+    out = np.zeros_like(num, dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def scores_from_confusion(confusion: np.ndarray) -> SegmentationScores:
+    """Derive IoU, Dice, precision, recall and the summary accuracies from a confusion matrix."""
+    cm = np.asarray(confusion, dtype=np.int64)
+    tp = np.diag(cm).astype(np.float64)
+    support = cm.sum(axis=1)
+    predicted = cm.sum(axis=0)
+    fp, fn = predicted - tp, support - tp
+    present = (support + predicted) > 0
+    nan = np.where(present, 1.0, np.nan)
+    iou = _ratio(tp, tp + fp + fn) * nan
+    dice = _ratio(2 * tp, 2 * tp + fp + fn) * nan
+    precision = _ratio(tp, predicted) * nan
+    recall = _ratio(tp, support) * nan
+    total = support.sum()
+    has_support = support > 0
+    return SegmentationScores(
+        confusion=cm,
+        iou=iou,
+        dice=dice,
+        precision=precision,
+        recall=recall,
+        support=support,
+        present=present,
+        pixel_accuracy=float(tp.sum() / total) if total else float("nan"),
+        mean_class_accuracy=float(recall[has_support].mean())
+        if has_support.any()
+        else float("nan"),
+        miou=float(np.nanmean(iou)) if present.any() else float("nan"),
+        fw_iou=float((support[has_support] * iou[has_support]).sum() / total)
+        if total
+        else float("nan"),
+    )
+
+
+class ConfusionMatrix:
+    """Accumulate `update(pred, target)` over batches, then `compute()`.
+
+    >>> cm = ConfusionMatrix(num_classes=3).update(pred_ids, mask)   # tensors or arrays
+    >>> cm.compute().miou
+    """
+
+    def __init__(self, num_classes: int, ignore_index: int = 255) -> None:
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+        self.matrix: Any = None  # torch.Tensor (n, n) int64, on the inputs' device
+
+    def reset(self) -> ConfusionMatrix:
+        self.matrix = None
+        return self
+
+    def update(self, pred: Any, target: Any) -> ConfusionMatrix:
+        """Add integer class-id predictions and labels of the same shape (any layout)."""
+        import torch
+
+        pred = torch.as_tensor(pred)
+        target = torch.as_tensor(target, device=pred.device)
+        if pred.shape != target.shape:
+            raise ValueError(
+                f"prediction shape {tuple(pred.shape)} != label shape {tuple(target.shape)}"
+            )
+        target = target.reshape(-1).long()
+        pred = pred.reshape(-1).long()
+        keep = target != self.ignore_index
+        target, pred = target[keep], pred[keep]
+        n = self.num_classes
+        for name, ids in (("label", target), ("prediction", pred)):
+            if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n):
+                bad = int(ids.max()) if int(ids.max()) >= n else int(ids.min())
+                raise ValueError(f"{name} id {bad} is outside 0..{n - 1}")
+        counts = torch.bincount(target * n + pred, minlength=n * n).reshape(n, n)
+        self.matrix = counts if self.matrix is None else self.matrix + counts.to(self.matrix.device)
+        return self
+
+    def merge(self, other: ConfusionMatrix) -> ConfusionMatrix:
+        """Add another matrix's counts (e.g. a shard of a split evaluation)."""
+        if other.num_classes != self.num_classes:
+            raise ValueError(f"cannot merge {other.num_classes} classes into {self.num_classes}")
+        if other.matrix is not None:
+            theirs = other.matrix
+            self.matrix = (
+                theirs.clone()
+                if self.matrix is None
+                else self.matrix + theirs.to(self.matrix.device)
+            )
+        return self
+
+    def all_reduce(self) -> ConfusionMatrix:
+        """Sum the counts over all ranks of an initialised torch.distributed process group."""
+        import torch
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            if self.matrix is None:
+                self.matrix = torch.zeros(self.num_classes, self.num_classes, dtype=torch.int64)
+            dist.all_reduce(self.matrix)
+        return self
+
+    def numpy(self) -> np.ndarray:
+        if self.matrix is None:
+            return np.zeros((self.num_classes, self.num_classes), dtype=np.int64)
+        return self.matrix.detach().cpu().numpy().astype(np.int64)
+
+    def compute(self) -> SegmentationScores:
+        return scores_from_confusion(self.numpy())
