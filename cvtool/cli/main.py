@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from cvtool import __version__
-from cvtool.cli import compare, demo, detect, evaluate, prepare, track, train
+from cvtool.cli import compare, demo, detect, download, evaluate, prepare, track, train
 
 app = typer.Typer(
     name="cvtool",
@@ -32,6 +32,7 @@ GROUPS = {
     "train": train.app,
     "detect": detect.app,
     "track": track.app,
+    "download": download.app,
 }
 # Single-command stages: their commands join the root app directly.
 COMMAND_MODULES = (evaluate, compare, demo)
