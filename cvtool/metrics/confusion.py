@@ -98,6 +98,16 @@ class ConfusionMatrix:
 
     def update(self, pred: Any, target: Any) -> ConfusionMatrix:
         """Add integer class-id predictions and labels of the same shape (any layout)."""
+        self._accumulate(self._counts(pred, target, per_image=False))
+        return self
+
+    def update_per_image(self, pred: Any, target: Any) -> Any:
+        """Add a batch `(B, ...)` like `update`, and return its per-image counts `(B, n, n)`."""
+        counts = self._counts(pred, target, per_image=True)
+        self._accumulate(counts.sum(0))
+        return counts
+
+    def _counts(self, pred: Any, target: Any, per_image: bool) -> Any:
         import torch
 
         pred = torch.as_tensor(pred)
@@ -106,18 +116,24 @@ class ConfusionMatrix:
             raise ValueError(
                 f"prediction shape {tuple(pred.shape)} != label shape {tuple(target.shape)}"
             )
-        target = target.reshape(-1).long()
-        pred = pred.reshape(-1).long()
-        keep = target != self.ignore_index
-        target, pred = target[keep], pred[keep]
         n = self.num_classes
+        groups = pred.shape[0] if per_image and pred.dim() else 1
+        target = target.reshape(groups, -1).long()
+        pred = pred.reshape(groups, -1).long()
+        keep = target != self.ignore_index
+        flat = target * n + pred
+        if groups > 1:  # offset each image's counts into its own n*n block
+            flat = flat + torch.arange(groups, device=pred.device)[:, None] * (n * n)
+        flat, target, pred = flat[keep], target[keep], pred[keep]
         for name, ids in (("label", target), ("prediction", pred)):
             if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n):
                 bad = int(ids.max()) if int(ids.max()) >= n else int(ids.min())
                 raise ValueError(f"{name} id {bad} is outside 0..{n - 1}")
-        counts = torch.bincount(target * n + pred, minlength=n * n).reshape(n, n)
+        counts = torch.bincount(flat, minlength=groups * n * n).reshape(groups, n, n)
+        return counts if per_image else counts[0]
+
+    def _accumulate(self, counts: Any) -> None:
         self.matrix = counts if self.matrix is None else self.matrix + counts.to(self.matrix.device)
-        return self
 
     def merge(self, other: ConfusionMatrix) -> ConfusionMatrix:
         """Add another matrix's counts (e.g. a shard of a split evaluation)."""
