@@ -2,9 +2,102 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+
+from cvtool.cli.common import CommandResult, parse_csv_list, parse_fractions, stage_command
+from cvtool.console import console
+
+if TYPE_CHECKING:
+    from cvtool.data.layout import PreparedDataset
 
 app = typer.Typer(
     help="Turn raw datasets (COCO, CamVid, VOC, image folders) into prepared dataset directories.",
     no_args_is_help=True,
 )
+
+OUT = typer.Option(..., "--out", help="Output dataset directory (built atomically).")
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace a non-empty --out.")
+WORKERS = typer.Option(None, "--workers", min=1, help="Worker processes (default: all cores).")
+SEED = typer.Option(0, "--seed", help="Seed of the random split.")
+
+
+def _split_option(default: str | None) -> typer.models.OptionInfo:
+    return typer.Option(
+        default, "--split", help="train,val,test fractions of the random split (sum to 1)."
+    )
+
+
+def _report(result: PreparedDataset) -> CommandResult:
+    """Print the class table of a prepared dataset on stderr; return the stdout contract."""
+    from rich.table import Table
+
+    manifest = result.manifest
+    table = Table(title=f"{result.path} ({manifest.task})")
+    table.add_column("id", justify="right")
+    table.add_column("class")
+    splits = [s for s, n in manifest.splits.items() if n]
+    pixels = manifest.extra.get("pixel_counts")
+    for split in splits:
+        table.add_column(f"{split} px" if pixels else split, justify="right")
+    counts = manifest.extra.get("images_per_class") or {}
+    for c in manifest.classes:
+        source = pixels if pixels else counts
+        table.add_row(str(c.id), c.name, *(f"{source[s].get(c.name, 0):,}" for s in splits))
+    if pixels:
+        table.add_row("", "ignore (255)", *(f"{pixels[s]['ignore']:,}" for s in splits))
+    table.add_row("", "images", *(str(manifest.splits[s]) for s in splits), style="bold")
+    console.print(table)
+    return CommandResult(result.path, result.summary)
+
+
+@stage_command(app, "coco")
+def coco(
+    annotations: Path = typer.Option(..., "--annotations", help="COCO instances JSON file."),
+    images: Path = typer.Option(..., "--images", help="Folder with the annotated images."),
+    classes: str = typer.Option(
+        ..., "--classes", help="Comma-separated category names; mask ids 1..K in this order."
+    ),
+    out: Path = OUT,
+    priority: str = typer.Option(
+        None,
+        "--priority",
+        help="Overlap priority, highest first (default: the --classes order); unlisted "
+        "classes follow in --classes order.",
+    ),
+    split: str = _split_option("0.7,0.15,0.15"),
+    seed: int = SEED,
+    workers: int = WORKERS,
+    include_empty: bool = typer.Option(
+        False, "--include-empty", help="Keep images without any of the classes (all background)."
+    ),
+    crowd: str = typer.Option(
+        "ignore", "--crowd", help="Crowd regions: ignore (255), class (paint them), or skip."
+    ),
+    overwrite: bool = OVERWRITE,
+) -> CommandResult:
+    """Semantic masks from COCO instance annotations (polygons, RLE, crowd).
+
+    Example:
+
+        cvtool prepare coco --annotations annotations/instances_val2017.json
+        --images val2017 --classes person,car,bus,dog --out data/coco4
+    """
+    from cvtool.data.coco import prepare_coco
+
+    result = prepare_coco(
+        annotations,
+        images,
+        parse_csv_list(classes),
+        out,
+        priority=parse_csv_list(priority),
+        split=parse_fractions(split, 3, "--split"),
+        seed=seed,
+        workers=workers,
+        include_empty=include_empty,
+        crowd=crowd,
+        overwrite=overwrite,
+    )
+    return _report(result)
