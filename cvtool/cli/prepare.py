@@ -101,3 +101,36 @@ def coco(
         overwrite=overwrite,
     )
     return _report(result)
+
+
+@stage_command(app, "camvid")
+def camvid(
+    root: Path = typer.Option(..., "--root", help="CamVid folder (Kaggle or SegNet layout)."),
+    out: Path = OUT,
+    class_dict: Path = typer.Option(
+        None, "--class-dict", help="name,r,g,b CSV (default: ROOT/class_dict.csv)."
+    ),
+    void: str = typer.Option(
+        "ignore", "--void", help="Void/Unlabelled pixels: ignore (255) or class."
+    ),
+    workers: int = WORKERS,
+    overwrite: bool = OVERWRITE,
+) -> CommandResult:
+    """CamVid RGB or index labels -> index masks; keeps CamVid's own train/val/test split.
+
+    Example:
+
+        cvtool prepare camvid --root CamVid --out data/camvid
+    """
+    from cvtool.data.camvid import prepare_camvid
+
+    result = prepare_camvid(
+        root, out, class_dict=class_dict, void=void, workers=workers, overwrite=overwrite
+    )
+    if result.summary["unknown_pixels"]:
+        console.print(
+            f"[yellow]{result.summary['unknown_pixels']:,} pixels in "
+            f"{result.summary['images_with_unknown']} label images had colours of no class; "
+            "they are ignore (255)[/]"
+        )
+    return _report(result)
