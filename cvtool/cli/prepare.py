@@ -134,3 +134,67 @@ def camvid(
             "they are ignore (255)[/]"
         )
     return _report(result)
+
+
+@stage_command(app, "voc")
+def voc(
+    root: Path = typer.Option(
+        ..., "--root", help="VOCdevkit/VOC2012-style folder, or <n>_image/<n>_target pairs."
+    ),
+    out: Path = OUT,
+    split: str = typer.Option(
+        None,
+        "--split",
+        help="train,val,test fractions of a random split (default: the official "
+        "ImageSets/Segmentation lists, else 0.7,0.15,0.15).",
+    ),
+    seed: int = SEED,
+    workers: int = WORKERS,
+    overwrite: bool = OVERWRITE,
+) -> CommandResult:
+    """PASCAL VOC palette, index or RGB-coloured masks -> index masks (255 boundary = ignore).
+
+    Example:
+
+        cvtool prepare voc --root VOCdevkit/VOC2012 --out data/voc
+    """
+    from cvtool.data.voc import prepare_voc
+
+    result = prepare_voc(
+        root,
+        out,
+        split=parse_fractions(split, 3, "--split") if split else None,
+        seed=seed,
+        workers=workers,
+        overwrite=overwrite,
+    )
+    return _report(result)
+
+
+@stage_command(app, "folder")
+def folder(
+    root: Path = typer.Option(..., "--root", help="Folder with one subfolder of images per class."),
+    out: Path = OUT,
+    val: float = typer.Option(0.2, "--val", min=0, max=1, help="Validation fraction per class."),
+    test: float = typer.Option(0.0, "--test", min=0, max=1, help="Test fraction per class."),
+    seed: int = SEED,
+    workers: int = WORKERS,
+    overwrite: bool = OVERWRITE,
+) -> CommandResult:
+    """Image-folder classification set -> stratified splits/{train,val,test}.csv (path,label).
+
+    Example:
+
+        cvtool prepare folder --root RussianWildlife --out data/wildlife --val 0.2 --test 0.1
+    """
+    from cvtool.data.folders import prepare_folder
+
+    result = prepare_folder(
+        root, out, val=val, test=test, seed=seed, workers=workers, overwrite=overwrite
+    )
+    for path, reason in result.manifest.extra["skipped_unreadable"].items():
+        console.print(f"[yellow]skipped {path}: {reason}[/]")
+    if result.summary["empty_class_folders"]:
+        names = ", ".join(result.summary["empty_class_folders"])
+        console.print(f"[yellow]folders without images (not classes): {names}[/]")
+    return _report(result)

@@ -39,11 +39,16 @@ def _shuffled(items: Sequence[str], rng: np.random.Generator) -> list[str]:
 def random_split(
     items: Sequence[str], fractions: Sequence[float], seed: int
 ) -> dict[str, list[str]]:
-    """Shuffle (by `seed`, independent of input order) and cut into `SPLITS`; lists come sorted."""
+    """Shuffle (by `seed`, independent of input order) and cut into `SPLITS`; lists come sorted.
+
+    Every split with a positive fraction gets at least one item when there are enough.
+    """
     shuffled = _shuffled(items, np.random.default_rng(seed))
     out: dict[str, list[str]] = {}
     start = 0
-    for split, count in zip(SPLITS, split_counts(len(shuffled), fractions), strict=True):
+    for split, count in zip(
+        SPLITS, split_counts(len(shuffled), fractions, min_each=1), strict=True
+    ):
         out[split] = sorted(shuffled[start : start + count])
         start += count
     return out
