@@ -1,7 +1,90 @@
-"""`cvtool evaluate`."""
+"""`cvtool evaluate`: score a segmentation model (or its predicted masks) on a dataset split."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
+from cvtool.cli.common import CommandResult, stage_command
+
 app = typer.Typer()
+
+
+@stage_command(app, "evaluate")
+def evaluate(
+    paths: list[Path] = typer.Argument(
+        None,
+        help="A run directory or checkpoint file; with --merge, the shard eval directories.",
+        show_default=False,
+    ),
+    data: Path = typer.Option(
+        None, "--data", help="Prepared dataset dir [default: the one the model was trained on]."
+    ),
+    split: str = typer.Option("test", "--split", help="Split to evaluate."),
+    out: Path = typer.Option(
+        None, "--out", help="Eval dir to write [default: RUN/eval-SPLIT, or MASK_DIR-eval-SPLIT]."
+    ),
+    predictions: Path = typer.Option(
+        None,
+        "--predictions",
+        metavar="MASK_DIR",
+        help="Score these <stem>.png index masks instead of running a model.",
+    ),
+    merge: bool = typer.Option(
+        False, "--merge", help="Merge the eval dirs of shards given as arguments (needs --out)."
+    ),
+    shard: str = typer.Option(
+        None, "--shard", metavar="I/N", help="Evaluate only every N-th image from the I-th."
+    ),
+    bins: int = typer.Option(15, "--bins", min=1, help="Calibration bins (equal width)."),
+    batch_size: int = typer.Option(4, "--batch-size", min=1, help="Images per forward pass."),
+    device: str = typer.Option(None, "--device", help="cpu, cuda, cuda:1 [default: cuda if any]."),
+    amp: bool = typer.Option(True, "--amp/--no-amp", help="Mixed precision on CUDA."),
+    fail_threshold: float = typer.Option(
+        0.5, "--fail-threshold", min=0.0, max=1.0, help="Gallery: images with IoU at most this."
+    ),
+    max_failures: int = typer.Option(12, "--max-failures", min=0, help="Gallery size."),
+    save_masks: bool = typer.Option(
+        False, "--save-masks", help="Also write predicted masks/ and masks_colored/."
+    ),
+    workers: int = typer.Option(None, "--workers", min=1, help="Image decoding processes."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing eval dir."),
+) -> CommandResult:
+    """Evaluate a segmentation model on a dataset split and write an eval directory.
+
+    Reports pixel accuracy, mean class accuracy, mIoU, frequency-weighted IoU, per-class IoU,
+    Dice, precision, recall and pixel-wise average precision, IoU histograms, calibration
+    (ECE, MCE, reliability diagram), a confusion matrix and a gallery of the worst images.
+
+    Examples:
+
+        cvtool evaluate runs/unet --split test
+
+        cvtool evaluate --predictions other_model/masks --data data/camvid --split test
+
+        cvtool evaluate runs/unet --shard 0/2 --out e0 ; cvtool evaluate runs/unet --shard 1/2
+        --out e1 ; cvtool evaluate --merge e0 e1 --out runs/unet/eval-test
+    """
+    from cvtool.evaluate.runner import EvalSettings, evaluate_predictions, merge_evaluations
+    from cvtool.evaluate.split import parse_shard
+
+    paths = paths or []
+    settings = EvalSettings(bins, fail_threshold, max_failures, save_masks, workers, overwrite)
+    if merge:
+        if out is None or len(paths) < 2 or predictions is not None:
+            raise typer.BadParameter("--merge takes two or more shard eval dirs and --out")
+        outcome = merge_evaluations(paths, out, overwrite)
+    elif predictions is not None:
+        if paths or data is None:
+            raise typer.BadParameter("--predictions needs --data and no RUN argument")
+        outcome = evaluate_predictions(predictions, data, split, out, settings, parse_shard(shard))
+    else:
+        if len(paths) != 1:
+            raise typer.BadParameter("give one run directory or checkpoint (or --predictions)")
+        from cvtool.evaluate.model import evaluate_checkpoint
+
+        outcome = evaluate_checkpoint(
+            paths[0], data, split, out, settings, parse_shard(shard), batch_size, device, amp
+        )
+    return CommandResult(outcome.path, outcome.summary())

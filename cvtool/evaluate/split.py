@@ -1,0 +1,116 @@
+"""The images and label masks of one split of a prepared segmentation dataset, checked."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cvtool.artifacts import DatasetManifest, read_split_list
+from cvtool.data.images import load_pixels
+from cvtool.data.layout import IMAGES_DIR, MASKS_DIR, mask_name
+from cvtool.errors import CvtoolError
+
+
+@dataclass(frozen=True)
+class SplitItem:
+    """One image of the split, its label mask and (in predictions mode) its predicted mask."""
+
+    name: str
+    image: Path
+    mask: Path
+    prediction: Path | None = None
+
+
+@dataclass
+class EvalSplit:
+    data_dir: Path
+    split: str
+    manifest: DatasetManifest
+    items: list[SplitItem]
+
+
+def parse_shard(value: str | None) -> tuple[int, int] | None:
+    """`"2/4"` -> `(2, 4)`: the third of four interleaved shards (0-based index)."""
+    if not value:
+        return None
+    try:
+        index, count = (int(v) for v in value.split("/"))
+    except ValueError:
+        raise CvtoolError(f"--shard expects INDEX/COUNT such as 0/4, got {value!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise CvtoolError(f"--shard {value}: INDEX must be in 0..COUNT-1")
+    return index, count
+
+
+def load_split(
+    data_dir: str | os.PathLike[str],
+    split: str,
+    predictions: str | os.PathLike[str] | None = None,
+    shard: tuple[int, int] | None = None,
+) -> EvalSplit:
+    """List a split's images and masks (and predicted masks), failing early on missing files."""
+    data_dir = Path(data_dir)
+    manifest = DatasetManifest.load(data_dir)
+    if manifest.task != "segmentation":
+        raise CvtoolError(
+            f"{data_dir} is a {manifest.task} dataset; this evaluation needs segmentation masks"
+        )
+    names = read_split_list(data_dir, split)
+    if shard is not None:
+        names = names[shard[0] :: shard[1]]
+    if not names:
+        where = data_dir / "splits" / f"{split}.txt"
+        raise CvtoolError(
+            f"split {split!r} of {data_dir} is empty{' for this shard' if shard else ''} ({where})",
+            "choose another --split, or re-run prepare with a non-zero fraction for it",
+        )
+    pred_dir = Path(predictions) if predictions is not None else None
+    if pred_dir is not None and not pred_dir.is_dir():
+        raise CvtoolError(f"predictions directory not found: {pred_dir}")
+    items = [
+        SplitItem(
+            name=name,
+            image=data_dir / IMAGES_DIR / name,
+            mask=data_dir / MASKS_DIR / mask_name(name),
+            prediction=pred_dir / mask_name(name) if pred_dir is not None else None,
+        )
+        for name in names
+    ]
+    for attr, what, hint in (
+        ("image", "images", "re-run `cvtool prepare`"),
+        ("mask", "label masks", "re-run `cvtool prepare`"),
+        ("prediction", "predicted masks", "write one <stem>.png index mask per split image"),
+    ):
+        missing = [
+            getattr(i, attr) for i in items if getattr(i, attr) and not getattr(i, attr).is_file()
+        ]
+        if missing:
+            raise CvtoolError(
+                f"{len(missing)} of {len(items)} {what} of split {split!r} are missing, "
+                f"e.g. {missing[0]}",
+                hint,
+            )
+    return EvalSplit(data_dir, split, manifest, items)
+
+
+def read_index_mask(
+    path: Path, num_classes: int, ignore_index: int, what: str = "mask"
+) -> np.ndarray:
+    """A `(H, W)` uint8 class-index PNG, checked to hold only class ids and the ignore index."""
+    with load_pixels(path, what) as im:
+        if im.mode not in ("L", "P"):
+            raise CvtoolError(
+                f"{what} {path} is a mode {im.mode!r} image, not a single-channel class-index mask",
+                "write masks as uint8 PNGs of class ids (mode L or P), as `cvtool prepare` does",
+            )
+        mask = np.array(im, dtype=np.uint8)  # writable, for torch
+    bad = (mask >= num_classes) & (mask != ignore_index)
+    if bad.any():
+        raise CvtoolError(
+            f"{what} {path} holds value {int(mask[bad][0])}, which is neither a class id "
+            f"(0..{num_classes - 1}) nor the ignore index {ignore_index}"
+        )
+    return mask
