@@ -198,3 +198,37 @@ def folder(
         names = ", ".join(result.summary["empty_class_folders"])
         console.print(f"[yellow]folders without images (not classes): {names}[/]")
     return _report(result)
+
+
+@stage_command(app, "stats")
+def stats(
+    directory: Path = typer.Argument(..., help="A prepared dataset directory."),
+    out: Path = typer.Option(
+        None, "--out", help="Folder for class_distribution.csv/.png (default: DIR/stats)."
+    ),
+    workers: int = WORKERS,
+) -> CommandResult:
+    """Class distribution per split (pixels or images per class): table and bar chart PNG.
+
+    Example:
+
+        cvtool prepare stats data/camvid
+    """
+    from rich.table import Table
+
+    from cvtool.data.stats import class_distribution, write_distribution
+
+    dist = class_distribution(directory, workers)
+    _, png = write_distribution(dist, out or directory / "stats")
+    table = Table(title=f"{directory}: {dist.unit} per class")
+    table.add_column("class")
+    for split in dist.counts:
+        table.add_column(split, justify="right")
+        table.add_column("%", justify="right")
+    for row in dist.rows:
+        cells = []
+        for split in dist.counts:
+            cells += [f"{dist.counts[split][row]:,}", f"{100 * dist.fractions(split)[row]:.1f}"]
+        table.add_row(row, *cells)
+    console.print(table)
+    return CommandResult(png, {"task": dist.task, "unit": dist.unit, "counts": dist.counts})
