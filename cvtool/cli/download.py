@@ -1,7 +1,159 @@
-"""`cvtool download ...`."""
+"""`cvtool download ...`: official datasets and pretrained weights, resumable and verified."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from cvtool.cli.common import CommandResult, stage_command
+from cvtool.console import console
+from cvtool.download.catalogue import DATASETS, MIRROR_ENV, YOLO_WEIGHTS, DatasetSpec
+
+app = typer.Typer(
+    help=(
+        "Download datasets and pretrained weights from their official locations: streamed, "
+        "resumable after an interruption, verified against the published checksums, and laid "
+        "out the way `cvtool prepare` and `cvtool track` expect.\n\n"
+        "    root=$(cvtool download mot17 --to data)"
+    ),
+    no_args_is_help=True,
+)
+
+MIRROR_HELP = (
+    f"Base URL of a mirror holding each file under <mirror>/<host>/<path> "
+    f"(default: ${MIRROR_ENV}, else the official servers)."
+)
+
+
+def _mib(size: int | None) -> str:
+    return "unknown" if size is None else f"{size / 2**20:,.1f} MiB"
+
+
+def _dataset_command(spec: DatasetSpec) -> None:
+    layout = "\n\n".join(f"    DIR/{entry}" for entry in spec.layout)
+    root = "DIR" if spec.root == "." else f"DIR/{spec.root}"
+
+    def command(
+        to: Path = typer.Option(..., "--to", help="Directory to download and extract into."),
+        mirror: str = typer.Option(None, "--mirror", help=MIRROR_HELP),
+        overwrite: bool = typer.Option(
+            False, "--overwrite", help="Replace an existing copy of the dataset in --to."
+        ),
+        keep_archives: bool = typer.Option(
+            False,
+            "--keep-archives",
+            help="Keep the verified archives in DIR/.cvtool/archives after extracting.",
+        ),
+        timeout: float = typer.Option(15.0, "--timeout", help="Network timeout in seconds."),
+        retries: int = typer.Option(
+            2, "--retries", min=0, help="Automatic resumes after a broken transfer."
+        ),
+    ) -> CommandResult:
+        from cvtool.download.datasets import download_dataset
+
+        result = download_dataset(
+            spec.name,
+            to,
+            mirror=mirror,
+            overwrite=overwrite,
+            keep_archives=keep_archives,
+            timeout=timeout,
+            retries=retries,
+        )
+        if not result.already_done:
+            fetched = sum(f.fetched_bytes for f in result.files)
+            console.print(
+                f"{spec.name}: {result.extracted_files} files in {to} "
+                f"({_mib(fetched)} fetched); next stage reads {result.root}"
+            )
+        return CommandResult(result.root, result.summary())
+
+    command.__doc__ = (
+        f"{spec.description} ({_mib(spec.total_size)} to download).\n\n"
+        f"Writes:\n\n{layout}\n\n"
+        f"Prints the directory the next stage reads ({root}). Example:\n\n"
+        f"    cvtool download {spec.name} --to data"
+    )
+    stage_command(app, spec.name)(command)
+
+
+for _spec in DATASETS.values():
+    _dataset_command(_spec)
+
+
+@stage_command(app, "weights")
+def weights(
+    name: str = typer.Argument(
+        ...,
+        help=f"{', '.join(YOLO_WEIGHTS)}, a torchvision model name (resnet50) or weights enum "
+        "(ResNet50_Weights.IMAGENET1K_V2).",
+    ),
+    to: Path = typer.Option(
+        None, "--to", help="Directory to save into (default: the library's own cache)."
+    ),
+    mirror: str = typer.Option(None, "--mirror", help=MIRROR_HELP),
+    timeout: float = typer.Option(15.0, "--timeout", help="Network timeout in seconds."),
+    retries: int = typer.Option(
+        2, "--retries", min=0, help="Automatic resumes after a broken transfer."
+    ),
+) -> CommandResult:
+    """Download pretrained weights into the cache the library already reads.
+
+    YOLO files go to Ultralytics' weights directory (SETTINGS["weights_dir"]), torchvision
+    weights to torch.hub.get_dir()/checkpoints. Prints the path of the file. Example:
+
+        cvtool download weights yolov8n.pt
+    """
+    from cvtool.download.weights import download_weights
+
+    target, result = download_weights(name, to=to, mirror=mirror, timeout=timeout, retries=retries)
+    state = "already present" if result.skipped else f"{_mib(result.fetched_bytes)} fetched"
+    console.print(f"{target.name} ({target.library}): {result.path} ({state})")
+    return CommandResult(
+        result.path,
+        {
+            "name": target.name,
+            "library": target.library,
+            "url": result.url,
+            "bytes": result.size,
+            "skipped": result.skipped,
+        },
+    )
+
+
+@stage_command(app, "list")
+def list_sources() -> CommandResult:
+    """List the datasets and weights with their sources, sizes and checksums. Example:
+
+    cvtool download list
+    """
+    from rich.table import Table
+
+    table = Table(title="cvtool download")
+    for column in ("name", "url", "size", "checksum"):
+        table.add_column(column, overflow="fold")
+    rows = [(n, a.source) for n, s in DATASETS.items() for a in s.archives]
+    rows += list(YOLO_WEIGHTS.items())
+    for name, source in rows:
+        check = source.checksum
+        table.add_row(
+            name,
+            source.url,
+            _mib(source.size),
+            f"{check.algorithm} {check.hexdigest}" if check else "none published",
+        )
+    console.print(table)
+    console.print("torchvision weights: any model or weights enum, sha256 prefix from the name")
+    files = [
+        {
+            "name": name,
+            "url": source.url,
+            "bytes": source.size,
+            "checksum": f"{source.checksum.algorithm}:{source.checksum.hexdigest}"
+            if source.checksum
+            else None,
+        }
+        for name, source in rows
+    ]
+    return CommandResult(None, {"files": files})

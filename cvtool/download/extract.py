@@ -1,0 +1,145 @@
+"""Safe extraction of selected archive members into a staging directory, then into place.
+
+Only members named by the dataset's `Extract` rules are written. Every member name is checked
+before anything is written: absolute paths, `..` components, links and device files are
+refused, so an archive can never write outside the staging directory. The staged result is
+moved into the download directory one destination at a time with `os.replace` (same
+filesystem), so each destination is either the old one or the complete new one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from cvtool.console import make_progress
+from cvtool.download.catalogue import Extract
+from cvtool.errors import CvtoolError
+
+
+@dataclass
+class _Entry:
+    name: str
+    kind: str  # "file" | "dir" | "other"
+    open: Callable[[], BinaryIO]
+
+
+def _zip_entries(zf: zipfile.ZipFile) -> Iterator[_Entry]:
+    for info in zf.infolist():
+        mode = info.external_attr >> 16
+        if info.is_dir():
+            kind = "dir"
+        elif mode and not stat.S_ISREG(mode):
+            kind = "other"  # a symlink or a special file stored by a Unix zip tool
+        else:
+            kind = "file"
+        yield _Entry(info.filename, kind, lambda info=info: zf.open(info))
+
+
+def _tar_entries(tf: tarfile.TarFile) -> Iterator[_Entry]:
+    for member in tf:  # streams: the archive is read once, front to back
+        kind = "file" if member.isfile() else "dir" if member.isdir() else "other"
+        yield _Entry(member.name, kind, lambda m=member: tf.extractfile(m))  # type: ignore[misc]
+
+
+def _safe_name(name: str, archive: Path) -> PurePosixPath:
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts:
+        raise CvtoolError(
+            f"{archive} contains the unsafe path {name!r} (absolute or with '..'); "
+            "nothing was extracted",
+            "the archive is damaged or not the published one: delete it and download again",
+        )
+    return PurePosixPath(*[p for p in path.parts if p not in ("", ".")])
+
+
+def _destination(name: PurePosixPath, rules: Sequence[Extract]) -> tuple[int, PurePosixPath] | None:
+    """(index of the matching rule, relative destination) or None when no rule wants it."""
+    for i, rule in enumerate(rules):
+        member = PurePosixPath(rule.member)
+        if name == member:
+            return i, PurePosixPath(rule.dest)
+        if member in name.parents:
+            return i, PurePosixPath(rule.dest) / name.relative_to(member)
+    return None
+
+
+def _entries(archive: Path) -> Iterator[_Entry]:
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf:
+            yield from _zip_entries(zf)
+        return
+    try:
+        with tarfile.open(archive, "r|*") as tf:
+            yield from _tar_entries(tf)
+    except tarfile.TarError as e:
+        raise CvtoolError(
+            f"{archive} is not a readable zip or tar archive ({e})",
+            "delete it and download it again",
+        ) from None
+
+
+def extract(archive: Path, rules: Sequence[Extract], staging: Path) -> int:
+    """Write the members `rules` select from `archive` (zip or tar, any compression) under
+    `staging`; returns the number of files written. Every rule must match something."""
+    matched = [0] * len(rules)
+    with make_progress(transient=True) as progress:
+        task = progress.add_task(f"extracting {archive.name}", total=None, status="")
+        for entry in _entries(archive):
+            name = _safe_name(entry.name, archive)
+            hit = _destination(name, rules)
+            if hit is None:
+                continue
+            index, rel = hit
+            if entry.kind == "other":
+                raise CvtoolError(
+                    f"{archive} member {entry.name!r} is a link or special file; refusing to "
+                    "extract it",
+                    "the archive is not the published one: delete it and download again",
+                )
+            target = staging / rel
+            if entry.kind == "dir":
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                with entry.open() as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as e:
+                raise CvtoolError(
+                    f"{archive} member {entry.name!r} is damaged ({e})",
+                    "delete the archive and download it again",
+                ) from None
+            matched[index] += 1
+            progress.advance(task)
+    missing = [rules[i].member for i, n in enumerate(matched) if n == 0]
+    if missing:
+        raise CvtoolError(
+            f"{archive} has no {', '.join(repr(m) for m in missing)}: it is not laid out "
+            "like the published archive",
+            "check that the server (or mirror) serves the official file",
+        )
+    return sum(matched)
+
+
+def install(staging: Path, target: Path, dests: Sequence[str]) -> None:
+    """Move each staged destination onto `target/dest`, replacing what was there."""
+    trash = Path(tempfile.mkdtemp(prefix=".replaced-", dir=staging.parent))
+    try:
+        for i, dest in enumerate(dests):
+            src, dst = staging / dest, target / dest
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if dst.exists() or dst.is_symlink():
+                os.replace(dst, trash / str(i))
+            os.replace(src, dst)
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
