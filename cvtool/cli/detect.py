@@ -1,7 +1,103 @@
-"""`cvtool detect ...`."""
+"""`cvtool detect ...`: YOLO predictions, and COCO mAP + TIDE + calibration per scale."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from cvtool.cli.common import CommandResult, stage_command
+from cvtool.errors import CvtoolError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Run a YOLO detector and evaluate COCO-format detections (mAP, TIDE, calibration).",
+)
+
+
+@stage_command(app, "run")
+def run(
+    weights: str = typer.Option(..., help="Local YOLO detect checkpoint (.pt) or model yaml."),
+    images: Path = typer.Option(..., help="Folder of images."),
+    annotations: Path | None = typer.Option(
+        None, help="COCO instances file: its images are run and its category ids used."
+    ),
+    out: Path = typer.Option(..., help="Run directory to write."),
+    imgsz: int = typer.Option(640, help="Inference image size."),
+    conf: float = typer.Option(0.001, help="Score threshold (keep it low for mAP)."),
+    iou: float = typer.Option(0.7, help="NMS IoU threshold."),
+    max_det: int = typer.Option(300, help="Detections kept per image."),
+    batch: int = typer.Option(8, help="Images per forward pass."),
+    device: str | None = typer.Option(None, help="cpu, 0, cuda:0 ... (default: ultralytics')."),
+    half: bool = typer.Option(False, help="FP16 inference (GPU)."),
+    category_map: str | None = typer.Option(
+        None,
+        help="JSON file {model class: category name or id}, or 'index' (class i -> i-th category).",
+    ),
+    overwrite: bool = typer.Option(False, help="Replace an existing --out."),
+) -> CommandResult:
+    """Write predictions.json (COCO results format) for every image of the annotation file.
+
+    Example:
+
+        cvtool detect run --weights yolov8n.pt --images val2017
+        --annotations annotations/instances_val2017.json --out runs/yolo
+    """
+    from cvtool.detect.yolo import YoloOptions, run_yolo
+
+    opts = YoloOptions(imgsz, conf, iou, max_det, batch, device, half)
+    summary = run_yolo(weights, images, out, annotations, opts, category_map, overwrite)
+    return CommandResult(out / "predictions.json", summary)
+
+
+@stage_command(app, "eval")
+def evaluate(
+    source: Path = typer.Argument(..., help="A detect run dir, or a COCO results JSON file."),
+    annotations: Path | None = typer.Option(
+        None, help="COCO instances file (default: the one recorded in the run dir's run.json)."
+    ),
+    out: Path | None = typer.Option(
+        None, help="Where to write (default: the run dir, or <file stem>_eval beside the file)."
+    ),
+    backend: str = typer.Option("pycocotools", help="pycocotools or faster-coco-eval."),
+    bins: int = typer.Option(15, min=1, help="Calibration bins."),
+    plots: bool = typer.Option(True, help="Draw the plots."),
+) -> CommandResult:
+    """COCO mAP, TIDE errors and detection calibration, overall and per object scale.
+
+    Example:
+
+        cvtool detect eval runs/yolo --annotations annotations/instances_val2017.json
+    """
+    from cvtool.artifacts import read_json
+    from cvtool.detect.evaluate import evaluate_detections
+
+    if source.is_dir():
+        predictions = source / "predictions.json"
+        if annotations is None and (source / "run.json").is_file():
+            recorded = read_json(source / "run.json", "run manifest").get("annotations")
+            annotations = Path(recorded) if recorded else None
+        out = out or source
+    else:
+        predictions = source
+        out = out or source.with_name(f"{source.stem}_eval")
+    if annotations is None:
+        raise CvtoolError(f"no annotation file for {source}", "pass --annotations FILE.json")
+    result = evaluate_detections(predictions, annotations, out, backend, bins, plots)
+    _print_summary(result.coco, result.tide, result.calibration)
+    return CommandResult(out, result.headline)
+
+
+def _print_summary(coco: dict, tide: dict, calib: dict) -> None:
+    from rich.table import Table
+
+    from cvtool.console import console
+    from cvtool.detect.report import COLUMNS, summary_rows
+
+    table = Table(title="detection evaluation")
+    table.add_column("metric")
+    for col in COLUMNS:
+        table.add_column(col, justify="right")
+    for name, values in summary_rows(coco, tide, calib):
+        table.add_row(name, *values)
+    console.print(table)

@@ -1,0 +1,42 @@
+"""Detection calibration: does a score of 0.8 mean the detection is right 80% of the time?
+
+A prediction is right when the greedy IoU-0.5 matching (`matching.py`) pairs it with an
+unmatched object of its class. Predictions inside crowd regions are left out, as COCO ignores
+them. Confidence vs right-or-wrong then goes through the shared equal-width `CalibrationBins`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from cvtool.detect.cocodata import Predictions
+from cvtool.detect.matching import MatchResult
+from cvtool.detect.scales import SCALES
+from cvtool.metrics.calibration import CalibrationBins, CalibrationResult
+
+
+def detection_calibration(
+    preds: Predictions, match: MatchResult, scales: np.ndarray, n_bins: int = 15
+) -> dict[str, CalibrationResult | None]:
+    """ECE overall and per scale; a scale without predictions gets None.
+
+    Scores must lie in [0, 1] (raises ValueError otherwise).
+    """
+    if len(preds) and (preds.score.min() < 0 or preds.score.max() > 1):
+        raise ValueError(
+            f"scores span [{preds.score.min():.4g}, {preds.score.max():.4g}], not [0, 1]"
+        )
+    used = ~match.ignored
+    groups = {"all": used} | {name: used & (scales == i) for i, name in enumerate(SCALES)}
+    return {
+        name: CalibrationBins(n_bins).update(preds.score[keep], match.correct[keep]).compute()
+        if keep.any()
+        else None
+        for name, keep in groups.items()
+    }
+
+
+def calibration_dict(results: dict[str, CalibrationResult | None]) -> dict[str, Any]:
+    return {name: None if r is None else r.to_dict() for name, r in results.items()}

@@ -1,0 +1,185 @@
+"""Run an ultralytics YOLO detector over images and write COCO-results `predictions.json`.
+
+ultralytics fetches weights, fonts and settings over the network when it can; here it is kept
+offline and quiet, a missing weights file fails at once, and no plots are drawn by it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cvtool.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
+from cvtool.console import console, make_progress
+from cvtool.detect.categories import map_categories
+from cvtool.detect.cocodata import load_ground_truth
+from cvtool.errors import CvtoolError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+@dataclass
+class YoloOptions:
+    imgsz: int = 640
+    conf: float = 0.001
+    iou: float = 0.7
+    max_det: int = 300
+    batch: int = 8
+    device: str | None = None
+    half: bool = False
+
+
+@dataclass
+class ImageEntry:
+    id: int
+    path: Path
+
+
+def load_yolo(weights: str | Path) -> Any:
+    """A local checkpoint (`.pt`) or a model yaml (`yolov8n.yaml` builds random weights)."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "False")
+    path = Path(weights)
+    if not path.is_file() and path.suffix not in (".yaml", ".yml"):
+        raise CvtoolError(
+            f"weights file not found: {path}",
+            "pass a local checkpoint path (nothing is downloaded: pretrained weights need a copy "
+            "on disk), or a model yaml such as yolov8n.yaml for an untrained model",
+        )
+    from ultralytics import YOLO
+
+    try:
+        model = YOLO(str(weights))
+    except Exception as e:  # ultralytics raises many types for a bad file or unknown yaml
+        raise CvtoolError(f"cannot load YOLO model {weights}: {type(e).__name__}: {e}") from None
+    if model.task != "detect":
+        raise CvtoolError(
+            f"{weights} is a {model.task!r} model; detect run needs a detection model"
+        )
+    return model
+
+
+def list_images(
+    images: Path, annotations: Path | None
+) -> tuple[list[ImageEntry], dict[int, str] | None]:
+    """Images to run on (those of the annotation file, else every image in the folder) and the
+    annotation file's categories (None without one)."""
+    if not images.is_dir():
+        raise CvtoolError(f"image directory not found: {images}")
+    if annotations is not None:
+        gt = load_ground_truth(annotations)
+        entries = [
+            ImageEntry(int(im["id"]), images / str(im.get("file_name", "")))
+            for im in gt.dataset["images"]
+        ]
+        missing = [e.path.name for e in entries if not e.path.is_file()]
+        if missing:
+            raise CvtoolError(
+                f"{len(missing)} of the {len(entries)} images listed in {annotations} are not in "
+                f"{images} (e.g. {', '.join(missing[:3])})",
+                "point --images at the folder holding the annotation file's images",
+            )
+        return entries, gt.categories
+    paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not paths:
+        raise CvtoolError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {images}")
+    stems = [p.stem for p in paths]
+    numeric = all(s.isdigit() for s in stems) and len({int(s) for s in stems}) == len(stems)
+    return [ImageEntry(int(p.stem) if numeric else k + 1, p) for k, p in enumerate(paths)], None
+
+
+def predict_images(
+    model: Any, entries: list[ImageEntry], mapping: dict[int, int], opts: YoloOptions
+) -> tuple[list[dict[str, Any]], float]:
+    """COCO-results detections for every image (classes without a mapping dropped) and the
+    wall-clock inference seconds."""
+    preds: list[dict[str, Any]] = []
+    seconds = 0.0
+    with make_progress() as progress:
+        task = progress.add_task("detecting", total=len(entries), status="")
+        for start in range(0, len(entries), opts.batch):
+            chunk = entries[start : start + opts.batch]
+            tic = time.perf_counter()
+            results = model.predict(
+                [str(e.path) for e in chunk], imgsz=opts.imgsz, conf=opts.conf, iou=opts.iou,
+                max_det=opts.max_det, device=opts.device, half=opts.half, verbose=False, save=False,
+            )  # fmt: skip
+            seconds += time.perf_counter() - tic
+            for entry, result in zip(chunk, results, strict=True):
+                preds.extend(_to_coco(entry.id, result, mapping))
+            progress.advance(task, len(chunk))
+    return preds, seconds
+
+
+def _to_coco(image_id: int, result: Any, mapping: dict[int, int]) -> list[dict[str, Any]]:
+    boxes = result.boxes
+    xyxy = boxes.xyxy.cpu().numpy().astype(np.float64)
+    scores = boxes.conf.cpu().numpy().astype(np.float64)
+    classes = boxes.cls.cpu().numpy().astype(np.int64)
+    xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1).round(2)
+    return [
+        {
+            "image_id": image_id,
+            "category_id": mapping[c],
+            "bbox": b.tolist(),
+            "score": round(float(s), 5),
+        }
+        for b, s, c in zip(xywh, scores, classes.tolist(), strict=True)
+        if c in mapping
+    ]
+
+
+def run_yolo(
+    weights: str | Path,
+    images: Path,
+    out: Path,
+    annotations: Path | None = None,
+    opts: YoloOptions | None = None,
+    category_map: str | Path | None = None,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Write `out/predictions.json` and `out/run.json`; return run.json's content."""
+    opts = opts or YoloOptions()
+    entries, categories = list_images(images, annotations)
+    model = load_yolo(weights)
+    class_names = {int(k): str(v) for k, v in model.names.items()}
+    if categories is None:
+        mapping, unmatched = {i: i for i in class_names}, []
+    else:
+        mapping, unmatched = map_categories(class_names, categories, category_map)
+        if not mapping:
+            raise CvtoolError(
+                f"none of the model's {len(class_names)} class names (e.g. "
+                f"{', '.join(list(class_names.values())[:3])}) matches a category of {annotations}",
+                "pass --category-map FILE.json ({model class: category}) or --category-map index",
+            )
+    if unmatched:
+        console.print(
+            f"[yellow]warning:[/] {len(unmatched)} model class(es) without a category: "
+            + ", ".join(unmatched[:10])
+        )
+    with staged_output_dir(out, overwrite) as stage:
+        preds, seconds = predict_images(model, entries, mapping, opts)
+        atomic_write_json(stage / "predictions.json", preds)
+        run = {
+            "weights": str(weights),
+            "images": str(images.resolve()),
+            "annotations": None if annotations is None else str(annotations.resolve()),
+            "options": vars(opts),
+            "num_images": len(entries),
+            "num_predictions": len(preds),
+            "inference_seconds": round(seconds, 3),
+            "images_per_second": round(len(entries) / seconds, 3) if seconds else None,
+            "class_to_category": {class_names[k]: v for k, v in mapping.items()},
+            "unmatched_classes": unmatched,
+            "command": invocation(),
+            "created": utc_now(),
+        }
+        atomic_write_json(stage / "run.json", run)
+    return run
