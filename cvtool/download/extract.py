@@ -38,7 +38,7 @@ def _zip_entries(zf: zipfile.ZipFile) -> Iterator[_Entry]:
         mode = info.external_attr >> 16
         if info.is_dir():
             kind = "dir"
-        elif mode and not stat.S_ISREG(mode):
+        elif stat.S_IFMT(mode) not in (0, stat.S_IFREG):
             kind = "other"  # a symlink or a special file stored by a Unix zip tool
         else:
             kind = "file"
