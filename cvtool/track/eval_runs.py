@@ -1,0 +1,166 @@
+"""`track eval`: find tracker result folders, score them side by side, write the artifacts.
+
+Artifacts in the output folder: `metrics.csv` (one row per tracker and sequence, plus
+`COMBINED`), `summary.json` (the same numbers, the settings and the motmetrics cross-check) and
+`plots/metrics.png` (combined scores as grouped bars).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cvtool.artifacts import atomic_write_json, atomic_write_text, utc_now
+from cvtool.console import console, track
+from cvtool.errors import CvtoolError
+from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS, load_ground_truth, score_tracker
+from cvtool.track.mot import SeqInfo, find_sequences
+from cvtool.track.motmetrics_check import combine_counts, scores_from_counts
+
+# Where TrackEval's and motmetrics' definitions coincide (same matches, same counting).
+CROSS_CHECKED = ("MOTA", "IDF1", "IDSW", "FP", "FN")
+CROSS_CHECK_NOTE = (
+    "motmetrics keeps an object's last match alive across frames in which the object went "
+    "unmatched and prefers it again, and its assignment maximises the number of matches; "
+    "TrackEval's CLEAR favours only the previous frame's match and maximises total IoU. "
+    "In crowded scenes a few ambiguous assignments can fall differently (IDSW, FP, FN off by "
+    "a few); IDF1 uses the same global matching in both."
+)
+
+
+def discover_trackers(run_dirs: list[Path]) -> dict[str, Path]:
+    """Tracker name -> folder of `<sequence>.txt`: a run dir is such a folder or holds them."""
+    found: dict[str, Path] = {}
+    for run_dir in run_dirs:
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise CvtoolError(f"run directory {run_dir} does not exist")
+        if any(run_dir.glob("*.txt")):
+            folders = [run_dir]
+        else:
+            folders = sorted(p for p in run_dir.iterdir() if p.is_dir() and any(p.glob("*.txt")))
+        if not folders:
+            raise CvtoolError(
+                f"{run_dir} holds no tracker results",
+                "expected <sequence>.txt files, or <tracker>/<sequence>.txt from `cvtool track`",
+            )
+        for folder in folders:
+            if folder.name in found:
+                raise CvtoolError(
+                    f"two result folders are both named {folder.name!r}: {found[folder.name]} "
+                    f"and {folder}",
+                    "tracker names come from folder names; rename one",
+                )
+            found[folder.name] = folder
+    return found
+
+
+def select_sequences(
+    trackers: dict[str, Path], gt_root: Path, names: list[str] | None
+) -> list[SeqInfo]:
+    """The named sequences, else every ground-truth sequence some tracker has a result for."""
+    if names:
+        return find_sequences(gt_root, names)
+    all_seqs = find_sequences(gt_root)
+    stems = {p.stem for folder in trackers.values() for p in folder.glob("*.txt")}
+    seqs = [s for s in all_seqs if s.name in stems]
+    if not seqs:
+        raise CvtoolError(
+            f"no result file is named after a sequence of {gt_root}",
+            f"sequences there: {', '.join(s.name for s in all_seqs)}",
+        )
+    return seqs
+
+
+@dataclass
+class EvalReport:
+    out: Path
+    sequences: list[str]
+    table: dict[str, dict[str, dict[str, float]]]  # tracker -> sequence|COMBINED -> column
+    cross_check: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def combined(self) -> dict[str, dict[str, float]]:
+        return {tracker: rows[COMBINED] for tracker, rows in self.table.items()}
+
+
+def evaluate_runs(
+    run_dirs: list[Path],
+    gt_root: Path,
+    out: Path,
+    seq_names: list[str] | None = None,
+    cross_check: bool = True,
+    plot: bool = True,
+) -> EvalReport:
+    trackers = discover_trackers(run_dirs)
+    seqs = select_sequences(trackers, Path(gt_root), seq_names)
+    gts = {s.name: load_ground_truth(s) for s in track(seqs, "loading ground truth")}
+    report = EvalReport(out=Path(out), sequences=[s.name for s in seqs], table={})
+    for name, folder in track(list(trackers.items()), "scoring trackers"):
+        scores = score_tracker(name, folder, seqs, gts, cross_check=cross_check)
+        report.table[name] = scores.table()
+        if cross_check:
+            report.cross_check[name] = _compare(report.table[name], scores.cross_check)
+    _write(report, trackers, Path(gt_root), plot)
+    return report
+
+
+def _compare(table: dict[str, dict[str, float]], counts: dict[str, dict[str, float]]) -> dict:
+    mm = {seq: scores_from_counts(c) for seq, c in counts.items()}
+    mm[COMBINED] = scores_from_counts(combine_counts(counts))
+    diffs = {
+        seq: {k: mm[seq][k] - table[seq][k] for k in CROSS_CHECKED if mm[seq][k] != table[seq][k]}
+        for seq in mm
+    }
+    diffs = {seq: d for seq, d in diffs.items() if any(abs(v) > 1e-9 for v in d.values())}
+    return {"motmetrics": mm, "differences": diffs, "agree": not diffs}
+
+
+def metrics_csv(table: dict[str, dict[str, dict[str, float]]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["tracker", "sequence", *SUMMARY_FIELDS])
+    for tracker, rows in table.items():
+        for seq, row in rows.items():
+            writer.writerow([tracker, seq, *(_fmt(row[c]) for c in SUMMARY_FIELDS)])
+    return buffer.getvalue()
+
+
+def _fmt(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.6f}"
+
+
+def _write(report: EvalReport, trackers: dict[str, Path], gt_root: Path, plot: bool) -> None:
+    try:
+        atomic_write_text(report.out / "metrics.csv", metrics_csv(report.table))
+        atomic_write_json(
+            report.out / "summary.json",
+            {
+                "gt": str(gt_root),
+                "trackers": {k: str(v) for k, v in trackers.items()},
+                "sequences": report.sequences,
+                "rules": "MOTChallenge 2D box (TrackEval): pedestrians, distractors removed",
+                "combined": report.combined(),
+                "per_sequence": report.table,
+                "cross_check": {**report.cross_check, "note": CROSS_CHECK_NOTE}
+                if report.cross_check
+                else None,
+                "created": utc_now(),
+            },
+        )
+        if plot:
+            from cvtool.viz.tracking import plot_metric_bars
+
+            plot_metric_bars(report.combined(), report.out / "plots" / "metrics.png")
+    except PermissionError as e:
+        raise CvtoolError(
+            f"cannot write the evaluation to {report.out} ({e.strerror})", "pass --out DIR"
+        ) from None
+    for tracker, check in report.cross_check.items():
+        if not check["agree"]:
+            console.print(
+                f"[yellow]note:[/] motmetrics differs from TrackEval for {tracker} on "
+                f"{', '.join(check['differences'])} (see summary.json cross_check)"
+            )

@@ -1,0 +1,60 @@
+"""`track info`: what a MOTChallenge folder holds, sequence by sequence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cvtool.artifacts import atomic_write_json, utc_now
+from cvtool.track.mot import CONF, FRAME, GT_CLASS, ID, SeqInfo, read_mot_txt
+
+PEDESTRIAN = 1
+
+
+def _per_frame(rows: np.ndarray, length: int) -> dict[str, float]:
+    counts = np.bincount(rows[:, FRAME].astype(int), minlength=length + 1)[1:]
+    return {
+        "total": int(counts.sum()),
+        "mean_per_frame": float(counts.mean()) if length else 0.0,
+        "max_per_frame": int(counts.max()) if length else 0,
+        "empty_frames": int((counts == 0).sum()),
+    }
+
+
+def sequence_info(seq: SeqInfo) -> dict[str, Any]:
+    """Frames, size, rate, and detection / ground-truth box counts per frame for one sequence."""
+    info: dict[str, Any] = {
+        "name": seq.name,
+        "frames": seq.length,
+        "width": seq.width,
+        "height": seq.height,
+        "frame_rate": seq.frame_rate,
+        "images": len(seq.available_frames()),
+        "detections": None,
+        "ground_truth": None,
+    }
+    if seq.det_path.is_file():
+        dets = read_mot_txt(seq.det_path, "detection file", length=seq.length)
+        info["detections"] = {
+            **_per_frame(dets, seq.length),
+            "mean_confidence": float(dets[:, CONF].mean()) if len(dets) else None,
+        }
+    if seq.gt_path.is_file():
+        gt = read_mot_txt(seq.gt_path, "ground-truth file", min_columns=8, length=seq.length)
+        ped = gt[(gt[:, GT_CLASS] == PEDESTRIAN) & (gt[:, CONF] != 0)]
+        info["ground_truth"] = {**_per_frame(ped, seq.length), "tracks": len(np.unique(ped[:, ID]))}
+    return info
+
+
+def write_info(seqs: list[SeqInfo], out: Path) -> list[dict[str, Any]]:
+    """Write `info.json` and, when frames exist, `first_frames.png` into `out`."""
+    infos = [sequence_info(s) for s in seqs]
+    atomic_write_json(out / "info.json", {"sequences": infos, "created": utc_now()})
+    firsts = [(s.name, s.frame_path(f[0])) for s in seqs if (f := s.available_frames())]
+    if firsts:
+        from cvtool.viz.tracking import save_image_grid
+
+        save_image_grid(firsts, out / "first_frames.png")
+    return infos

@@ -1,0 +1,48 @@
+"""The side-by-side Rich table of tracker scores (shared by `track eval` and the demo)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from cvtool.console import console
+from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS
+
+
+def comparison_table(
+    table: dict[str, dict[str, dict[str, float]]], per_sequence: bool = True
+) -> Table:
+    """Rows per sequence (optional) and combined, one row per tracker; best combined in bold."""
+    out = Table(title="Tracking (MOTChallenge rules, TrackEval)")
+    out.add_column("sequence")
+    out.add_column("tracker")
+    for column in SUMMARY_FIELDS:
+        out.add_column(column, justify="right")
+    sequences = [s for s in next(iter(table.values())) if per_sequence or s == COMBINED]
+    lower_is_better = {"IDSW", "FP", "FN", "ML", "Frag"}
+    for seq in sequences:
+        best = {}
+        for column in SUMMARY_FIELDS:
+            values = [rows[seq][column] for rows in table.values()]
+            best[column] = min(values) if column in lower_is_better else max(values)
+        for i, (tracker, rows) in enumerate(table.items()):
+            cells = []
+            for column in SUMMARY_FIELDS:
+                value = rows[seq][column]
+                text = f"{value:.3f}" if isinstance(value, float) else str(value)
+                bold = seq == COMBINED and len(table) > 1 and value == best[column]
+                cells.append(f"[bold]{text}[/]" if bold else text)
+            out.add_row(seq if i == 0 else "", tracker, *cells, end_section=i == len(table) - 1)
+    return out
+
+
+def print_comparison(
+    table: dict[str, dict[str, dict[str, float]]], per_sequence: bool = True
+) -> None:
+    """Print the comparison on stderr; piped output gets room for every column."""
+    width = console.width
+    if not console.is_terminal:
+        console.width = max(width, 150)
+    try:
+        console.print(comparison_table(table, per_sequence))
+    finally:
+        console.width = width
