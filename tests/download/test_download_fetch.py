@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 import time
 from pathlib import Path
 
@@ -154,6 +155,17 @@ def test_validator_rejects_and_deletes(mirror: MirrorServer, tmp_path: Path) -> 
 def test_http_error_names_the_url(mirror: MirrorServer, tmp_path: Path) -> None:
     with pytest.raises(CvtoolError, match=r"answered 404 Not Found for http://127\.0\.0\.1"):
         _fetch(mirror, tmp_path / "blob.bin")
+
+
+def test_server_that_never_answers_times_out(tmp_path: Path) -> None:
+    with socket.socket() as listener:  # accepts connections (backlog) but never replies
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/blob.bin"
+        start = time.monotonic()
+        with pytest.raises(CvtoolError, match=r"cannot reach .*/blob\.bin: .*timed out"):
+            fetch(source_for(DATA, url), tmp_path / "blob.bin", url, timeout=0.3)
+        assert time.monotonic() - start < 2
 
 
 def test_unreachable_host_fails_at_once(dead_url: str, tmp_path: Path) -> None:
