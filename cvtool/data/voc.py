@@ -79,6 +79,8 @@ def _image_for(stem: str, folder: Path) -> Path:
 
 
 def _devkit(root: Path) -> VocLayout:
+    class_file = root / "class_names.txt"
+    classes = read_class_names(class_file) if class_file.is_file() else VOC_CLASSES
     masks_dir, images_dir = root / "SegmentationClass", root / "JPEGImages"
     lists = root / "ImageSets" / "Segmentation"
     official: dict[str, list[str]] | None = None
@@ -100,8 +102,6 @@ def _devkit(root: Path) -> VocLayout:
         pairs.append(Pair(str(image), str(mask), image.name))
     names = {Path(p.label).stem: p.name for p in pairs}
     splits = {s: sorted(names[i] for i in ids) for s, ids in official.items()} if official else None
-    class_file = root / "class_names.txt"
-    classes = read_class_names(class_file) if class_file.is_file() else VOC_CLASSES
     return VocLayout("devkit", pairs, splits, classes)
 
 
