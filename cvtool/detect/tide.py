@@ -2,13 +2,16 @@
 
 tidecv's own COCO loader needs a `segmentation` on every object even for box evaluation, and it
 averages AP over every class a prediction mentions, so a class absent from the ground truth adds a
-zero and lowers the mean. Here the tidecv `Data` objects are built from the checked arrays
-(boxes only), and only predictions of categories with ground truth in the evaluated subset are
-passed, the categories COCO itself averages over. Values are in AP points (0-100), as in TIDE.
+zero and lowers the mean. Here the tidecv `Data` objects are built from the checked arrays (boxes
+only), and the mean is taken over the classes with objects in the evaluated subset, the ones COCO
+averages over. A prediction of another class still counts: as a class error when it sits on an
+object, as background otherwise. Values are in AP points (0-100), as in TIDE.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +55,6 @@ def tide_evaluate(
     solid = gt_keep & ~gt.ann_crowd
     if not solid.any():
         return None
-    pred_keep = pred_keep & np.isin(preds.category_id, gt.ann_category[solid])
     gt_data, pred_data = Data("ground truth", max_dets=MAX_DETS), Data("predictions")
     for cat_id, name in gt.categories.items():
         gt_data.add_class(cat_id, name)
@@ -72,10 +74,10 @@ def tide_evaluate(
             preds.box[i].tolist(),
         )
     tide = TIDE(mode=TIDE.BOX)
-    run = tide.evaluate(gt_data, pred_data, name="predictions")
-    counts = {err.short_name: n for err, n in run.count_errors().items()}
     try:
-        errors = tide.get_all_errors()
+        with _mean_over(set(gt.ann_category[solid].tolist())):
+            run = tide.evaluate(gt_data, pred_data, name="predictions")
+            errors = tide.get_all_errors()
         main = {k: float(errors["main"]["predictions"][k]) for k in MAIN_ERRORS}
         special = {k: float(errors["special"]["predictions"][k]) for k in SPECIAL_ERRORS}
     except ZeroDivisionError:
@@ -83,6 +85,7 @@ def tide_evaluate(
         # zero when fixing the misses leaves nothing. AP50 is 0 and all of it is missed objects.
         main = {k: 100.0 if k == "Miss" else 0.0 for k in MAIN_ERRORS}
         special = {"FalsePos": 0.0, "FalseNeg": 100.0}
+    counts = {err.short_name: n for err, n in run.count_errors().items()}
     return TideResult(
         ap50=float(run.ap),
         main=main,
@@ -91,6 +94,30 @@ def tide_evaluate(
         num_ground_truth=int(solid.sum()),
         num_predictions=int(pred_keep.sum()),
     )
+
+
+@contextmanager
+def _mean_over(classes: set[int]) -> Iterator[None]:
+    """Make tidecv average AP over `classes` only (skipping empty ones, as tidecv does).
+
+    tidecv builds its AP tables through the name `ClassedAPDataObject` in `tidecv.quantify`;
+    it is swapped for a subclass for the duration of one evaluation and then restored. With no
+    prediction outside `classes` the result is exactly tidecv's.
+    """
+    from tidecv import quantify
+    from tidecv.ap import ClassedAPDataObject
+
+    class ScoredClassesAP(ClassedAPDataObject):
+        def get_mAP(self) -> float:
+            aps = [o.get_ap() for k, o in self.objs.items() if k in classes and not o.is_empty()]
+            return sum(aps) / len(aps)
+
+    original = quantify.ClassedAPDataObject
+    quantify.ClassedAPDataObject = ScoredClassesAP
+    try:
+        yield
+    finally:
+        quantify.ClassedAPDataObject = original
 
 
 def tide_by_scale(
