@@ -1,7 +1,37 @@
-"""`cvtool compare`."""
+"""`cvtool compare`: the headline metrics of several eval dirs side by side."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
+from cvtool.cli.common import CommandResult, stage_command
+
 app = typer.Typer()
+
+
+@stage_command(app, "compare")
+def compare(
+    eval_dirs: list[Path] = typer.Argument(..., help="Eval directories written by evaluate."),
+    out: Path = typer.Option(
+        Path("comparison"), "--out", help="Directory for comparison.csv and comparison.md."
+    ),
+) -> CommandResult:
+    """Compare models: one row per eval dir, the best value of each column highlighted.
+
+    Segmentation: mIoU, pixel accuracy, mean class accuracy, fw IoU, mAP, ECE. Classification:
+    accuracy, macro F1, ECE.
+
+    Example:
+
+        cvtool compare runs/*/eval-test --out runs/comparison
+    """
+    from cvtool.evaluate.compare import compare_evaluations
+
+    path, comparison = compare_evaluations(eval_dirs, out)
+    rows = [
+        {"model": label, **values}
+        for label, values in zip(comparison.labels, comparison.values, strict=True)
+    ]
+    return CommandResult(path, {"task": comparison.task, "models": rows})

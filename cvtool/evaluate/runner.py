@@ -25,13 +25,14 @@ from cvtool.artifacts import (
     staged_output_dir,
     utc_now,
 )
+from cvtool.data.datasets import read_mask
 from cvtool.data.images import read_rgb, write_index_png, write_rgb_png
 from cvtool.data.layout import COLORED_DIR, MASKS_DIR, mask_name
 from cvtool.data.palette import colorize
 from cvtool.errors import CvtoolError
 from cvtool.evaluate.failures import FailureCollector
 from cvtool.evaluate.samples import load_prediction_pair
-from cvtool.evaluate.split import EvalSplit, SplitItem, load_split, read_index_mask
+from cvtool.evaluate.split import EvalSplit, SplitItem, load_split
 from cvtool.evaluate.tables import print_metrics
 from cvtool.evaluate.writer import (
     FAILURES_DIR,
@@ -115,7 +116,7 @@ class _Recorder:
             file = f"{FAILURES_DIR}/{rank:03d}_{Path(item.name).stem}.png"
             plot_failure(
                 read_rgb(item.image),
-                read_index_mask(item.mask, m.num_classes, m.ignore_index, "label mask"),
+                read_mask(item.mask, m.num_classes, m.ignore_index),
                 failure.prediction,
                 self.colors,
                 m.ignore_index,
@@ -224,10 +225,10 @@ def merge_evaluations(
     first = metas[0]
     for d, meta in zip(dirs[1:], metas[1:], strict=True):
         for key in ("dataset", "split", "source"):
-            if meta.get(key) != first.get(key):
+            if _identity(meta, key) != _identity(first, key):
                 raise CvtoolError(
-                    f"{d / METRICS_FILE}: {key} {meta.get(key)!r} differs from "
-                    f"{dirs[0] / METRICS_FILE} ({first.get(key)!r}); only shards of one "
+                    f"{d / METRICS_FILE}: {key} {_identity(meta, key)!r} differs from "
+                    f"{dirs[0] / METRICS_FILE} ({_identity(first, key)!r}); only shards of one "
                     "evaluation can be merged"
                 )
     evaluator = SegmentationEvaluator.load(dirs[0] / STATE_FILE)
@@ -259,6 +260,14 @@ def merge_evaluations(
     outcome.path = Path(out)
     print_metrics(outcome.metrics, title)
     return outcome
+
+
+def _identity(metrics: dict[str, Any], key: str) -> Any:
+    """What must agree between shards (a shard may run on another device)."""
+    value = metrics.get(key)
+    if key == "source" and isinstance(value, dict):
+        return {k: v for k, v in value.items() if k not in ("device", "amp")}
+    return value
 
 
 def _ensure_parent(path: Path) -> Path:

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from cvtool.data.images import read_rgb
+from cvtool.data.datasets import read_image, read_mask
 from cvtool.errors import CvtoolError
-from cvtool.evaluate.split import SplitItem, read_index_mask
-
-NO_IGNORE = -1  # predictions may only hold class ids
+from cvtool.evaluate.split import SplitItem
 
 
 def load_labelled_image(
     item: SplitItem, num_classes: int, ignore_index: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`(image (H, W, 3) uint8, label mask (H, W) uint8)` of one split item, same size."""
-    image = read_rgb(item.image)
-    mask = read_index_mask(item.mask, num_classes, ignore_index, "label mask")
-    if image.shape[:2] != mask.shape:
+    """`(image (3, H, W) uint8, label mask (H, W) uint8)` of one split item, same size."""
+    image = read_image(item.image).numpy()
+    mask = read_mask(item.mask, num_classes, ignore_index)
+    if image.shape[1:] != mask.shape:
         raise CvtoolError(
-            f"label mask {item.mask} is {_size(mask)} but its image {item.image} is {_size(image)}"
+            f"label mask {item.mask} is {_size(mask)} but its image {item.image} is "
+            f"{image.shape[2]}x{image.shape[1]}"
         )
     return image, mask
 
@@ -27,17 +26,26 @@ def load_labelled_image(
 def load_prediction_pair(
     item: SplitItem, num_classes: int, ignore_index: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`(label mask, predicted mask)` of one split item, checked to have the same size."""
-    assert item.prediction is not None
-    mask = read_index_mask(item.mask, num_classes, ignore_index, "label mask")
-    pred = read_index_mask(item.prediction, num_classes, NO_IGNORE, "predicted mask")
+    """`(label mask, predicted mask)` of one split item, checked to have the same size and a
+    class for every predicted pixel."""
+    if item.prediction is None:
+        raise ValueError(f"{item.name} has no predicted mask")
+    mask = read_mask(item.mask, num_classes, ignore_index)
+    pred = read_mask(item.prediction, num_classes, ignore_index)
+    unassigned = int((pred == ignore_index).sum())
+    if unassigned:
+        raise CvtoolError(
+            f"predicted mask {item.prediction} leaves {unassigned} pixels at the ignore index "
+            f"{ignore_index}",
+            "a prediction must give every pixel a class id",
+        )
     if pred.shape != mask.shape:
         raise CvtoolError(
             f"predicted mask {item.prediction} is {_size(pred)} but the label mask "
             f"{item.mask} is {_size(mask)}",
             "predict at the label masks' resolution (resize with nearest interpolation)",
         )
-    return mask, pred
+    return np.array(mask), np.array(pred)  # writable copies, for torch
 
 
 def _size(array: np.ndarray) -> str:

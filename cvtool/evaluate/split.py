@@ -6,10 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from cvtool.artifacts import DatasetManifest, read_split_list
-from cvtool.data.images import load_pixels
 from cvtool.data.layout import IMAGES_DIR, MASKS_DIR, mask_name
 from cvtool.errors import CvtoolError
 
@@ -94,23 +91,3 @@ def load_split(
                 hint,
             )
     return EvalSplit(data_dir, split, manifest, items)
-
-
-def read_index_mask(
-    path: Path, num_classes: int, ignore_index: int, what: str = "mask"
-) -> np.ndarray:
-    """A `(H, W)` uint8 class-index PNG, checked to hold only class ids and the ignore index."""
-    with load_pixels(path, what) as im:
-        if im.mode not in ("L", "P"):
-            raise CvtoolError(
-                f"{what} {path} is a mode {im.mode!r} image, not a single-channel class-index mask",
-                "write masks as uint8 PNGs of class ids (mode L or P), as `cvtool prepare` does",
-            )
-        mask = np.array(im, dtype=np.uint8)  # writable, for torch
-    bad = (mask >= num_classes) & (mask != ignore_index)
-    if bad.any():
-        raise CvtoolError(
-            f"{what} {path} holds value {int(mask[bad][0])}, which is neither a class id "
-            f"(0..{num_classes - 1}) nor the ignore index {ignore_index}"
-        )
-    return mask

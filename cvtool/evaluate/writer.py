@@ -48,6 +48,7 @@ def class_rows(report: SegmentationReport, classes: Sequence[ClassInfo]) -> list
         {
             "id": c.id,
             "name": c.name,
+            "color": list(c.color),
             "present": bool(s.present[c.id]),
             "iou": finite(s.iou[c.id]),
             "dice": finite(s.dice[c.id]),
@@ -92,7 +93,8 @@ def write_report(
     """Write the tables, plots and `metrics.json`; return the metrics dict."""
     names = [c.name for c in classes]
     rows = class_rows(report, classes)
-    atomic_write_text(out / "per_class.csv", _csv(list(rows[0]), (r.values() for r in rows)))
+    table = [{k: v for k, v in r.items() if k != "color"} for r in rows]
+    atomic_write_text(out / "per_class.csv", _csv(list(table[0]), (r.values() for r in table)))
     atomic_write_text(
         out / "confusion.csv",
         _csv(

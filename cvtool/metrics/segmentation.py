@@ -30,7 +30,7 @@ from cvtool.metrics.calibration import CalibrationBins, CalibrationResult
 from cvtool.metrics.confusion import ConfusionMatrix, SegmentationScores
 
 IOU_BINS = 10
-SCORE_BINS = 2000
+SCORE_BINS = 10000
 STATE_VERSION = 1
 
 

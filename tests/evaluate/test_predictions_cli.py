@@ -111,9 +111,9 @@ def test_failure_gallery_lists_worst_images_first(cli, dataset, masks, tmp_path)
     [
         ("missing", "1 of 4 predicted masks of split 'test' are missing"),
         ("size", "is 4x6 but the label mask"),
-        ("value", "holds value 7, which is neither a class id"),
-        ("rgb", "is a mode 'RGB' image"),
-        ("ignore", "holds value 255"),
+        ("value", "contains class id 7"),
+        ("rgb", "is a RGB image, not a single-channel"),
+        ("ignore", "leaves 1 pixels at the ignore index 255"),
     ],
 )
 def test_bad_predictions(cli, dataset, predictions, case, message, tmp_path):
