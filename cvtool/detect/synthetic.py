@@ -6,7 +6,9 @@ clearly labelled baseline when no trained detector is at hand:
 - `swap`: objects given a category that does not occur in their image (Cls);
 - `jitter`: boxes shifted to an IoU of 0.2-0.4 with their object (Loc);
 - `duplicate`: a second, lower-scored copy of a detected object (Dupe);
-- `background`: boxes that touch no object, as a fraction of the object count (Bkg).
+- `background`: boxes that touch no object, as a fraction of the object count (Bkg);
+- `box_noise`: every kept box's x, y, w, h moved by Gaussian noise of this fraction of its size
+  (lowers AP at the strict IoU thresholds, so AP@[.5:.95] falls below AP50).
 `score_mode` sets the scores: "ranked" gives intact detections higher scores than damaged ones;
 "calibrated" gives every detection one of the levels 0.3/0.5/0.7/0.9 and makes exactly that
 fraction of each level right (the rest become background boxes), so ECE is ~0;
@@ -34,13 +36,16 @@ class Damage:
     jitter: float = 0.0
     duplicate: float = 0.0
     background: float = 0.0
+    box_noise: float = 0.0
     score_mode: ScoreMode = "ranked"
     overconfidence: float = 0.1
 
     @classmethod
     def demo(cls) -> Damage:
         """A plausible mediocre detector: a little of every error."""
-        return cls(miss=0.15, swap=0.05, jitter=0.15, duplicate=0.05, background=0.3)
+        return cls(
+            miss=0.15, swap=0.05, jitter=0.15, duplicate=0.05, background=0.3, box_noise=0.04
+        )
 
 
 class _Placer:
@@ -106,6 +111,8 @@ def damaged_predictions(gt: GroundTruth, damage: Damage, seed: int = 0) -> list[
             cat = int(rng.choice(absent)) if len(absent) else cat
         elif jittered[k]:
             box = _shift(i, gt, rng)
+        if damage.box_noise and not jittered[k]:
+            box = _noisy(box, damage.box_noise, rng)
         add(image, cat, box, _reported(score[k], damage))
         if rng.random() < damage.duplicate:
             add(image, cat, box, score[k] * rng.uniform(0.8, 1.0))
@@ -130,6 +137,13 @@ def _reported(score: float, damage: Damage) -> float:
     return (
         min(1.0, score + damage.overconfidence) if damage.score_mode == "overconfident" else score
     )
+
+
+def _noisy(box: list[float], noise: float, rng: np.random.Generator) -> list[float]:
+    w, h = box[2], box[3]
+    moved = np.array(box) + rng.normal(0.0, noise, 4) * np.array([w, h, w, h])
+    moved[2:] = np.maximum(moved[2:], 1.0)
+    return moved.round(2).tolist()
 
 
 def _shift(i: int, gt: GroundTruth, rng: np.random.Generator) -> list[float]:
