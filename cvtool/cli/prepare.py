@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from cvtool.data.layout import PreparedDataset
 
 app = typer.Typer(
-    help="Turn raw datasets (COCO, CamVid, VOC, image folders) into prepared dataset directories.",
+    help="Turn raw datasets (COCO, CamVid, VOC, image folders) into prepared dataset "
+    "directories.\n\nExample: cvtool prepare camvid --root CamVid --out data/camvid",
     no_args_is_help=True,
 )
 

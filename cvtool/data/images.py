@@ -62,10 +62,10 @@ def write_index_png(path: str | os.PathLike[str], mask: np.ndarray) -> None:
         Image.fromarray(mask, mode="L").save(tmp, format="PNG")
 
 
-def write_rgb_png(path: str | os.PathLike[str], rgb: np.ndarray) -> None:
-    """Write a `(H, W, 3)` uint8 image as PNG, atomically."""
+def write_rgb_png(path: str | os.PathLike[str], rgb: np.ndarray, compress_level: int = 1) -> None:
+    """Write a `(H, W, 3)` uint8 image as PNG, atomically (fast compression: previews)."""
     with atomic_path(path) as tmp:
-        Image.fromarray(rgb, mode="RGB").save(tmp, format="PNG")
+        Image.fromarray(rgb, mode="RGB").save(tmp, format="PNG", compress_level=compress_level)
 
 
 def link_or_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:

@@ -104,7 +104,12 @@ def _one_image(rng: np.random.Generator, size: int, empty: bool, crowd: bool) ->
         img[region] = BASE_COLORS[cls] * 0.8 + rng.normal(0, 10, (int(region.sum()), 3))
         truth[region] = IGNORE_INDEX
         annotations.append(
-            {"category": SHAPES[cls], "segmentation": _uncompressed_rle(region), "iscrowd": 1}
+            {
+                "category": SHAPES[cls],
+                "segmentation": _uncompressed_rle(region),
+                "iscrowd": 1,
+                "mask": region,
+            }
         )
     instances = []
     for _ in range(0 if empty else int(rng.integers(1, 6))):
@@ -131,9 +136,8 @@ def _one_image(rng: np.random.Generator, size: int, empty: bool, crowd: bool) ->
             {"category": SHAPES[cls], "segmentation": segmentation, "iscrowd": 0, "mask": mask}
         )
     for ann in annotations:
-        mask = ann.pop("mask", None)
-        region = mask if mask is not None else truth == IGNORE_INDEX
-        ann["area"], ann["bbox"] = float(region.sum()), _bbox(region)
+        mask = ann.pop("mask")
+        ann["area"], ann["bbox"] = float(mask.sum()), _bbox(mask)
     image = np.clip(img, 0, 255).astype(np.uint8)
     return ShapeImage(image, annotations, truth)
 
