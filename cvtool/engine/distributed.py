@@ -1,0 +1,87 @@
+"""torch.distributed set-up for `torchrun` (DDP), and the single-process fallback.
+
+`torchrun --nproc_per_node N -m cvtool train ...` sets `WORLD_SIZE`, `RANK` and `LOCAL_RANK`;
+each process then trains one shard with NCCL on GPUs or gloo on CPUs, and only rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DistContext:
+    rank: int
+    world_size: int
+    device: Any  # torch.device
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def resolve_device(device: str, local_rank: int = 0) -> Any:
+    """`auto` = CUDA when available, else CPU; `cuda` under torchrun = `cuda:LOCAL_RANK`."""
+    import torch
+
+    from cvtool.errors import CvtoolError
+
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise CvtoolError(f"--device {device}: CUDA is not available here", "use --device cpu")
+    if device == "cuda":
+        device = f"cuda:{local_rank}"
+    try:
+        return torch.device(device)
+    except RuntimeError as e:
+        raise CvtoolError(f"--device {device!r} is not a valid device ({e})") from None
+
+
+def setup(device: str = "auto") -> DistContext:
+    """Join the process group when launched by torchrun; a 1-process context otherwise."""
+    import torch.distributed as dist
+
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    dev = resolve_device(device, local_rank)
+    if world_size > 1 and not dist.is_initialized():
+        if dev.type == "cuda":
+            import torch
+
+            torch.cuda.set_device(dev)
+        dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+    rank = dist.get_rank() if world_size > 1 else 0
+    return DistContext(rank=rank, world_size=world_size, device=dev)
+
+
+def teardown() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def barrier() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def all_reduce_sum(values: list[float], device: Any) -> list[float]:
+    """Sum a few floats over all ranks (identity without a process group)."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return values
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return t.tolist()
