@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +75,7 @@ class LabelDecoder:
         return self._finish(table[raw], raw, lambda v: f"index {int(v)}")
 
     @staticmethod
-    def _finish(mapped: np.ndarray, raw: np.ndarray, name) -> Decoded:
+    def _finish(mapped: np.ndarray, raw: np.ndarray, name: Callable[[int], str]) -> Decoded:
         unknown = mapped == UNKNOWN
         n_unknown = int(unknown.sum())
         if not n_unknown:
@@ -159,7 +159,7 @@ def write_pairs(
         ignore_color=ignore_color,
     )
     stats = PairStats({}, 0, 0, Counter())
-    results: Iterator = parallel_map(work, pairs, workers, description)
+    results = parallel_map(work, pairs, workers, description)
     for pair, (counts, unknown, values) in zip(pairs, results, strict=True):
         stats.counts[pair.name] = counts
         stats.unknown_pixels += unknown
