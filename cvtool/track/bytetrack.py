@@ -56,4 +56,8 @@ class ByteTracker:
         if len(out) == 0:
             return np.empty((0, 6))
         out = np.asarray(out, dtype=np.float64)
-        return np.column_stack([out[:, 4], xyxy_to_tlwh(out[:, :4]), out[:, 5]])
+        if self.config.detection_boxes:
+            tlwh = boxes[out[:, 7].astype(np.int64)]
+        else:
+            tlwh = xyxy_to_tlwh(out[:, :4])
+        return np.column_stack([out[:, 4], tlwh, out[:, 5]])

@@ -23,3 +23,4 @@ class ByteTrackConfig:
     track_buffer: int = 30
     match_thresh: float = 0.8
     fuse_score: bool = True
+    detection_boxes: bool = False  # report the matched detection's box, not the Kalman state
