@@ -61,7 +61,8 @@ def _is_done(spec: DatasetSpec, directory: Path) -> bool:
     record = directory / STATE_DIR / f"{spec.name}.json"
     if not record.is_file():
         return False
-    urls = read_json(record, "download record").get("urls")
+    saved = read_json(record, "download record")
+    urls = saved.get("urls") if isinstance(saved, dict) else None
     same = urls == [a.source.url for a in spec.archives]
     return same and all((directory / d).exists() for d in _dests(spec))
 

@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
 from cvtool.console import make_progress
@@ -51,25 +51,25 @@ def _tar_entries(tf: tarfile.TarFile) -> Iterator[_Entry]:
         yield _Entry(member.name, kind, lambda m=member: tf.extractfile(m))  # type: ignore[misc]
 
 
-def _safe_name(name: str, archive: Path) -> PurePosixPath:
-    path = PurePosixPath(name.replace("\\", "/"))
-    if path.is_absolute() or ".." in path.parts:
+def _safe_name(name: str, archive: Path) -> str:
+    """`name` as a clean relative POSIX path; refuses absolute paths and `..`."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
         raise CvtoolError(
             f"{archive} contains the unsafe path {name!r} (absolute or with '..'); "
             "nothing was extracted",
             "the archive is damaged or not the published one: delete it and download again",
         )
-    return PurePosixPath(*[p for p in path.parts if p not in ("", ".")])
+    return "/".join(parts)
 
 
-def _destination(name: PurePosixPath, rules: Sequence[Extract]) -> tuple[int, PurePosixPath] | None:
+def _destination(name: str, rules: Sequence[Extract]) -> tuple[int, str] | None:
     """(index of the matching rule, relative destination) or None when no rule wants it."""
     for i, rule in enumerate(rules):
-        member = PurePosixPath(rule.member)
-        if name == member:
-            return i, PurePosixPath(rule.dest)
-        if member in name.parents:
-            return i, PurePosixPath(rule.dest) / name.relative_to(member)
+        if name == rule.member:
+            return i, rule.dest
+        if name.startswith(rule.member + "/"):
+            return i, rule.dest + name[len(rule.member) :]
     return None
 
 
@@ -92,6 +92,7 @@ def extract(archive: Path, rules: Sequence[Extract], staging: Path) -> int:
     """Write the members `rules` select from `archive` (zip or tar, any compression) under
     `staging`; returns the number of files written. Every rule must match something."""
     matched = [0] * len(rules)
+    made: set[Path] = set()
     with make_progress(transient=True) as progress:
         task = progress.add_task(f"extracting {archive.name}", total=None, status="")
         for entry in _entries(archive):
@@ -107,13 +108,15 @@ def extract(archive: Path, rules: Sequence[Extract], staging: Path) -> int:
                     "the archive is not the published one: delete it and download again",
                 )
             target = staging / rel
+            folder = target if entry.kind == "dir" else target.parent
+            if folder not in made:
+                folder.mkdir(parents=True, exist_ok=True)
+                made.add(folder)
             if entry.kind == "dir":
-                target.mkdir(parents=True, exist_ok=True)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 with entry.open() as src, target.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
+                    shutil.copyfileobj(src, dst)
             except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as e:
                 raise CvtoolError(
                     f"{archive} member {entry.name!r} is damaged ({e})",
