@@ -13,8 +13,12 @@ from cvtool.track.mot import CONF, FRAME, GT_CLASS, ID, SeqInfo, read_mot_txt
 PEDESTRIAN = 1
 
 
-def _per_frame(rows: np.ndarray, length: int) -> dict[str, float]:
-    counts = np.bincount(rows[:, FRAME].astype(int), minlength=length + 1)[1:]
+def boxes_per_frame(rows: np.ndarray, length: int) -> np.ndarray:
+    """(length,) number of rows in each frame 1..length."""
+    return np.bincount(rows[:, FRAME].astype(int), minlength=length + 1)[1:]
+
+
+def _per_frame(counts: np.ndarray, length: int) -> dict[str, float]:
     return {
         "total": int(counts.sum()),
         "mean_per_frame": float(counts.mean()) if length else 0.0,
@@ -23,8 +27,10 @@ def _per_frame(rows: np.ndarray, length: int) -> dict[str, float]:
     }
 
 
-def sequence_info(seq: SeqInfo) -> dict[str, Any]:
-    """Frames, size, rate, and detection / ground-truth box counts per frame for one sequence."""
+def sequence_info(seq: SeqInfo) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Frames, size, rate, and detection / ground-truth box counts per frame for one sequence;
+    also the per-frame counts themselves (`detections`, `ground_truth`)."""
+    counts: dict[str, np.ndarray] = {}
     info: dict[str, Any] = {
         "name": seq.name,
         "frames": seq.length,
@@ -37,24 +43,33 @@ def sequence_info(seq: SeqInfo) -> dict[str, Any]:
     }
     if seq.det_path.is_file():
         dets = read_mot_txt(seq.det_path, "detection file", length=seq.length)
+        counts["detections"] = boxes_per_frame(dets, seq.length)
         info["detections"] = {
-            **_per_frame(dets, seq.length),
+            **_per_frame(counts["detections"], seq.length),
             "mean_confidence": float(dets[:, CONF].mean()) if len(dets) else None,
         }
     if seq.gt_path.is_file():
         gt = read_mot_txt(seq.gt_path, "ground-truth file", min_columns=8, length=seq.length)
         ped = gt[(gt[:, GT_CLASS] == PEDESTRIAN) & (gt[:, CONF] != 0)]
-        info["ground_truth"] = {**_per_frame(ped, seq.length), "tracks": len(np.unique(ped[:, ID]))}
-    return info
+        counts["ground_truth"] = boxes_per_frame(ped, seq.length)
+        info["ground_truth"] = {
+            **_per_frame(counts["ground_truth"], seq.length),
+            "tracks": len(np.unique(ped[:, ID])),
+        }
+    return info, counts
 
 
 def write_info(seqs: list[SeqInfo], out: Path) -> list[dict[str, Any]]:
-    """Write `info.json` and, when frames exist, `first_frames.png` into `out`."""
-    infos = [sequence_info(s) for s in seqs]
+    """Write `info.json`, `boxes_per_frame.png` and, when frames exist, `first_frames.png`."""
+    from cvtool.viz.tracking import plot_boxes_per_frame, save_image_grid
+
+    results = [sequence_info(s) for s in seqs]
+    infos = [info for info, _ in results]
     atomic_write_json(out / "info.json", {"sequences": infos, "created": utc_now()})
+    plot_boxes_per_frame(
+        {s.name: c for s, (_, c) in zip(seqs, results, strict=True)}, out / "boxes_per_frame.png"
+    )
     firsts = [(s.name, s.frame_path(f[0])) for s in seqs if (f := s.available_frames())]
     if firsts:
-        from cvtool.viz.tracking import save_image_grid
-
         save_image_grid(firsts, out / "first_frames.png")
     return infos

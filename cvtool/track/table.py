@@ -35,14 +35,18 @@ def comparison_table(
     return out
 
 
+def print_wide(renderable: object, width: int = 150) -> None:
+    """Print on stderr; piped output (no terminal) gets `width` columns instead of 80."""
+    saved = console.width
+    if not console.is_terminal:
+        console.width = max(saved, width)
+    try:
+        console.print(renderable)
+    finally:
+        console.width = saved
+
+
 def print_comparison(
     table: dict[str, dict[str, dict[str, float]]], per_sequence: bool = True
 ) -> None:
-    """Print the comparison on stderr; piped output gets room for every column."""
-    width = console.width
-    if not console.is_terminal:
-        console.width = max(width, 150)
-    try:
-        console.print(comparison_table(table, per_sequence))
-    finally:
-        console.width = width
+    print_wide(comparison_table(table, per_sequence))

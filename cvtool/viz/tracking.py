@@ -63,3 +63,21 @@ def save_image_grid(images: list[tuple[str, Path]], path: Path, columns: int = 4
         fig.savefig(tmp, dpi=100)
     plt.close(fig)
     return path
+
+
+def plot_boxes_per_frame(counts: dict[str, dict[str, np.ndarray]], path: Path) -> Path:
+    """One panel per sequence: detections and ground-truth boxes per frame over time."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(counts), 1, figsize=(8, 1.8 * len(counts)), squeeze=False)
+    for ax, (name, series) in zip(axes[:, 0], counts.items(), strict=True):
+        for label, values in series.items():
+            ax.plot(np.arange(1, len(values) + 1), values, label=label.replace("_", " "), lw=1)
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel("boxes")
+    axes[0, 0].legend(fontsize=8)
+    axes[-1, 0].set_xlabel("frame")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    return path

@@ -98,6 +98,7 @@ def test_info(cli, mot_root: Path, tmp_path: Path) -> None:
     assert info["ground_truth"]["tracks"] == len(np.unique(gt[:, 1]))
     assert info["ground_truth"]["max_per_frame"] == np.bincount(gt[:, 0].astype(int)).max()
     assert (tmp_path / "info" / "first_frames.png").stat().st_size > 0
+    assert (tmp_path / "info" / "boxes_per_frame.png").stat().st_size > 0
 
 
 def test_detections_from_a_folder(cli, mot_root: Path, tmp_path: Path) -> None:
