@@ -152,7 +152,13 @@ def fetch(
     (only the bad download is deleted).
     """
     url = url or source.url
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise CvtoolError(
+            f"cannot create the folder {dest.parent}: {e.strerror}",
+            "choose a --to folder you can write to",
+        ) from None
     if dest.exists():
         problem = _problem(dest, source, None) or (validate(dest) if validate else None)
         if problem is None:

@@ -31,7 +31,7 @@ class MirrorServer:
 
     `interrupt[path] = (n, times)`: the next `times` answers for `path` send `n` body bytes and
     close the connection. `ignore_range`: paths answered 200 with the whole file even when a
-    `Range` is asked for.
+    `Range` is asked for. `wrong_range`: paths answered 206 from byte 0 whatever is asked.
     """
 
     url: str = ""
@@ -39,6 +39,7 @@ class MirrorServer:
     log: list[Request] = field(default_factory=list)
     interrupt: dict[str, tuple[int, int]] = field(default_factory=dict)
     ignore_range: set[str] = field(default_factory=set)
+    wrong_range: set[str] = field(default_factory=set)
 
     def add(self, official_url: str, data: bytes) -> None:
         """Serve `data` where `resolve_url(official_url, mirror)` points."""
@@ -63,6 +64,10 @@ def handler(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
                 self._answer(404, {}, b"", asked)
                 return
             start = 0
+            if self.path in server.wrong_range:
+                headers = {"Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}"}
+                self._answer(206, headers, data, asked)
+                return
             if asked and self.path not in server.ignore_range:
                 start = int(asked.removeprefix("bytes=").split("-")[0])
                 if start >= len(data):

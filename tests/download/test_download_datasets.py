@@ -166,6 +166,17 @@ def test_existing_data_not_from_us_is_refused(
     assert not (tmp_path / "CamVid" / "mine.txt").exists()
 
 
+def test_to_that_is_a_file_is_refused(
+    cli, mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    serve_dataset("camvid", mirror, monkeypatch)
+    (tmp_path / "data").write_text("not a folder")
+    result = cli("download", "camvid", "--to", tmp_path / "data")
+    assert result.exit_code == 1
+    assert f"cannot create the folder {tmp_path / 'data' / '.cvtool'}" in result.stderr
+    assert "unexpected" not in result.stderr
+
+
 def test_unreachable_network_is_reported_at_once(cli, dead_url: str, tmp_path: Path) -> None:
     start = time.monotonic()
     result = cli("download", "voc2012", "--to", tmp_path, "--mirror", dead_url)

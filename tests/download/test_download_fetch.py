@@ -78,6 +78,28 @@ def test_server_ignoring_range_restarts_cleanly(mirror: MirrorServer, tmp_path: 
     assert result.fetched_bytes == len(DATA)
 
 
+def test_resume_answered_with_the_wrong_range_is_refused(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    mirror.add(URL, DATA)
+    mirror.wrong_range.add(resolve_url(URL, ""))
+    (tmp_path / "blob.bin.part").write_bytes(DATA[:1000])
+    with pytest.raises(CvtoolError, match="wrong range") as err:
+        _fetch(mirror, tmp_path / "blob.bin")
+    assert "blob.bin.part" in (err.value.hint or "")
+    assert (tmp_path / "blob.bin.part").read_bytes() == DATA[:1000]  # nothing appended
+
+
+def test_part_longer_than_the_published_file_starts_over(
+    mirror: MirrorServer, tmp_path: Path
+) -> None:
+    mirror.add(URL, DATA)
+    (tmp_path / "blob.bin.part").write_bytes(DATA + b"junk")
+    result = _fetch(mirror, tmp_path / "blob.bin")
+    assert (tmp_path / "blob.bin").read_bytes() == DATA and result.fetched_bytes == len(DATA)
+    assert [r.range for r in mirror.log] == [None]
+
+
 def test_complete_part_file_is_verified_without_fetching(
     mirror: MirrorServer, tmp_path: Path
 ) -> None:
