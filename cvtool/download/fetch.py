@@ -16,7 +16,8 @@ import re
 import socket
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -27,6 +28,11 @@ from cvtool import __version__
 from cvtool.console import console
 from cvtool.download.catalogue import Checksum, Source
 from cvtool.errors import CvtoolError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks
+    fcntl = None  # type: ignore[assignment]
 
 CHUNK = 1 << 20
 MIB = float(1 << 20)
@@ -125,6 +131,27 @@ class _PartFile:
         return self.hasher.hexdigest() if self.hasher is not None else None
 
 
+@contextmanager
+def _exclusive(dest: Path) -> Iterator[None]:
+    """Hold `<dest>.lock` so two processes never write the same `.part` file (POSIX only)."""
+    if fcntl is None:
+        yield
+        return
+    lock = dest.with_name(dest.name + ".lock")
+    with lock.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CvtoolError(
+                f"{dest} is being downloaded by another process",
+                "wait for it to finish, then run the command again",
+            ) from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+
+
 def _mismatch(dest: Path, url: str, problem: str) -> CvtoolError:
     return CvtoolError(
         f"{dest.name} downloaded from {url} is not the published file ({problem}); "
@@ -159,28 +186,29 @@ def fetch(
             f"cannot create the folder {dest.parent}: {e.strerror}",
             "choose a --to folder you can write to",
         ) from None
-    if dest.exists():
-        problem = _problem(dest, source, None) or (validate(dest) if validate else None)
-        if problem is None:
-            size = dest.stat().st_size
-            return FetchResult(dest, url, size, fetched_bytes=0, skipped=True)
-        console.print(f"[yellow]{dest} is damaged ({problem}); downloading it again[/]")
-        dest.unlink()
+    with _exclusive(dest):
+        if dest.exists():
+            problem = _problem(dest, source, None) or (validate(dest) if validate else None)
+            if problem is None:
+                size = dest.stat().st_size
+                return FetchResult(dest, url, size, fetched_bytes=0, skipped=True)
+            console.print(f"[yellow]{dest} is damaged ({problem}); downloading it again[/]")
+            dest.unlink()
 
-    part = _PartFile(dest.with_name(dest.name + ".part"), source.checksum)
-    if source.size is not None and part.size > source.size:
-        part.restart()
-    task = progress.add_task(f"{dest.name} (MiB)", total=None, status="") if progress else None
-    fetched = _transfer(source, url, part, timeout, retries, progress, task)
+        part = _PartFile(dest.with_name(dest.name + ".part"), source.checksum)
+        if source.size is not None and part.size > source.size:
+            part.restart()
+        task = progress.add_task(f"{dest.name} (MiB)", total=None, status="") if progress else None
+        fetched = _transfer(source, url, part, timeout, retries, progress, task)
 
-    problem = _problem(part.path, source, part.digest()) or (
-        validate(part.path) if validate else None
-    )
-    if problem is not None:
-        part.path.unlink()
-        raise _mismatch(dest, url, problem)
-    os.replace(part.path, dest)
-    return FetchResult(dest, url, part.size, fetched_bytes=fetched, skipped=False)
+        problem = _problem(part.path, source, part.digest()) or (
+            validate(part.path) if validate else None
+        )
+        if problem is not None:
+            part.path.unlink()
+            raise _mismatch(dest, url, problem)
+        os.replace(part.path, dest)
+        return FetchResult(dest, url, part.size, fetched_bytes=fetched, skipped=False)
 
 
 def _transfer(

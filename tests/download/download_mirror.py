@@ -32,6 +32,7 @@ class MirrorServer:
     `interrupt[path] = (n, times)`: the next `times` answers for `path` send `n` body bytes and
     close the connection. `ignore_range`: paths answered 200 with the whole file even when a
     `Range` is asked for. `wrong_range`: paths answered 206 from byte 0 whatever is asked.
+    `redirects`: path -> path answered with a 302 (as release assets on a CDN are).
     """
 
     url: str = ""
@@ -40,6 +41,7 @@ class MirrorServer:
     interrupt: dict[str, tuple[int, int]] = field(default_factory=dict)
     ignore_range: set[str] = field(default_factory=set)
     wrong_range: set[str] = field(default_factory=set)
+    redirects: dict[str, str] = field(default_factory=dict)
 
     def add(self, official_url: str, data: bytes) -> None:
         """Serve `data` where `resolve_url(official_url, mirror)` points."""
@@ -60,6 +62,9 @@ def handler(server: MirrorServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             data = server.files.get(self.path)
             asked = self.headers.get("Range")
+            if self.path in server.redirects:
+                self._answer(302, {"Location": server.redirects[self.path]}, b"", asked)
+                return
             if data is None:
                 self._answer(404, {}, b"", asked)
                 return

@@ -68,6 +68,20 @@ def test_partial_file_is_kept_and_resumed_by_the_next_run(
     assert mirror.log[-1].range == "bytes=1200000-" and mirror.log[-1].status == 206
 
 
+def test_resume_follows_redirects(mirror: MirrorServer, tmp_path: Path) -> None:
+    mirror.add(URL, b"")
+    mirror.redirects[resolve_url(URL, "")] = "/cdn/blob.bin?signature=abc"
+    mirror.files["/cdn/blob.bin?signature=abc"] = DATA
+    (tmp_path / "blob.bin.part").write_bytes(DATA[:500_000])
+    result = _fetch(mirror, tmp_path / "blob.bin")
+    assert (tmp_path / "blob.bin").read_bytes() == DATA
+    assert [(r.range, r.status) for r in mirror.log] == [
+        ("bytes=500000-", 302),
+        ("bytes=500000-", 206),
+    ]
+    assert result.fetched_bytes == len(DATA) - 500_000
+
+
 def test_server_ignoring_range_restarts_cleanly(mirror: MirrorServer, tmp_path: Path) -> None:
     mirror.add(URL, DATA)
     mirror.ignore_range.add(resolve_url(URL, ""))
@@ -188,6 +202,21 @@ def test_server_that_never_answers_times_out(tmp_path: Path) -> None:
         with pytest.raises(CvtoolError, match=r"cannot reach .*/blob\.bin: .*timed out"):
             fetch(source_for(DATA, url), tmp_path / "blob.bin", url, timeout=0.3)
         assert time.monotonic() - start < 2
+
+
+def test_a_second_writer_is_refused(mirror: MirrorServer, tmp_path: Path) -> None:
+    import fcntl
+
+    mirror.add(URL, DATA)
+    dest = tmp_path / "blob.bin"
+    with (tmp_path / "blob.bin.lock").open("w") as other:  # another process at work
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(CvtoolError, match="being downloaded by another process"):
+            _fetch(mirror, dest)
+        fcntl.flock(other, fcntl.LOCK_UN)
+    assert mirror.log == [] and not dest.exists()
+    _fetch(mirror, dest)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blob.bin"]  # no lock file left
 
 
 def test_unreachable_host_fails_at_once(dead_url: str, tmp_path: Path) -> None:
