@@ -27,7 +27,9 @@ def run(
     conf: float = typer.Option(0.001, help="Score threshold (keep it low for mAP)."),
     iou: float = typer.Option(0.7, help="NMS IoU threshold."),
     max_det: int = typer.Option(300, help="Detections kept per image."),
-    batch: int = typer.Option(8, help="Images per forward pass."),
+    batch: int = typer.Option(
+        1, help="Images per forward pass (a batch pads to square: helps on GPU, not on CPU)."
+    ),
     device: str | None = typer.Option(None, help="cpu, 0, cuda:0 ... (default: ultralytics')."),
     half: bool = typer.Option(False, help="FP16 inference (GPU)."),
     category_map: str | None = typer.Option(

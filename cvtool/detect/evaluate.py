@@ -57,8 +57,7 @@ def evaluate_detections(
         coco = coco_evaluate(gt, preds, backend)
     match = match_predictions(preds, gt, 0.5)
     gt_scales, pred_scales = ground_truth_scales(gt), prediction_scales(preds, gt, match)
-    with console.status("TIDE errors"):
-        tide_results = tide_by_scale(gt, preds, gt_scales, pred_scales)
+    tide_results = tide_by_scale(gt, preds, gt_scales, pred_scales)
     coco_doc = {
         **coco.to_dict(),
         "pr_curves": {

@@ -124,9 +124,8 @@ def tide_by_scale(
     gt: GroundTruth, preds: Predictions, gt_scales: np.ndarray, pred_scales: np.ndarray
 ) -> dict[str, TideResult | None]:
     """TIDE for all objects and for each scale (see `scales.py` for how predictions are split)."""
-    results = {
-        "all": tide_evaluate(gt, preds, np.ones(len(gt_scales), bool), np.ones(len(preds), bool))
-    }
+    every_object, every_prediction = np.ones(len(gt_scales), bool), np.ones(len(preds), bool)
+    results = {"all": tide_evaluate(gt, preds, every_object, every_prediction)}
     for i, name in enumerate(SCALES):
         results[name] = tide_evaluate(gt, preds, gt_scales == i, pred_scales == i)
     return results

@@ -29,7 +29,7 @@ class YoloOptions:
     conf: float = 0.001
     iou: float = 0.7
     max_det: int = 300
-    batch: int = 8
+    batch: int = 1
     device: str | None = None
     half: bool = False
 

@@ -158,3 +158,33 @@ def test_help_has_examples(cli):
         result = cli("detect", command, "--help")
         assert result.exit_code == 0
         assert "Example" in result.stdout and f"cvtool detect {command}" in result.stdout
+
+
+def test_list_images_without_annotations(tmp_path):
+    from cvtool.detect.yolo import list_images
+    from cvtool.errors import CvtoolError
+
+    numeric = tmp_path / "numeric"
+    numeric.mkdir()
+    for name in ("000000000139.jpg", "000000000802.png", "notes.txt"):
+        (numeric / name).write_bytes(b"")
+    entries, categories = list_images(numeric, None)
+    assert [(e.id, e.path.name) for e in entries] == [
+        (139, "000000000139.jpg"),
+        (802, "000000000802.png"),
+    ]
+    assert categories is None
+    named = tmp_path / "named"
+    named.mkdir()
+    for name in ("b.jpg", "a.jpg"):
+        (named / name).write_bytes(b"")
+    assert [(e.id, e.path.name) for e in list_images(named, None)[0]] == [
+        (1, "a.jpg"),
+        (2, "b.jpg"),
+    ]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(CvtoolError, match="no images"):
+        list_images(empty, None)
+    with pytest.raises(CvtoolError, match="image directory not found"):
+        list_images(tmp_path / "nope", None)
