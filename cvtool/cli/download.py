@@ -33,6 +33,7 @@ def _mib(size: int | None) -> str:
 def _dataset_command(spec: DatasetSpec) -> None:
     layout = "\n\n".join(f"    DIR/{entry}" for entry in spec.layout)
     root = "DIR" if spec.root == "." else f"DIR/{spec.root}"
+    size = "size not published" if spec.total_size is None else f"{_mib(spec.total_size)}"
 
     def command(
         to: Path = typer.Option(..., "--to", help="Directory to download and extract into."),
@@ -70,7 +71,7 @@ def _dataset_command(spec: DatasetSpec) -> None:
         return CommandResult(result.root, result.summary())
 
     command.__doc__ = (
-        f"{spec.description} ({_mib(spec.total_size)} to download).\n\n"
+        f"{spec.description} ({size}).\n\n"
         f"Writes:\n\n{layout}\n\n"
         f"Prints the directory the next stage reads ({root}). Example:\n\n"
         f"    cvtool download {spec.name} --to data"
