@@ -113,10 +113,12 @@ def read_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
 
 
 def load_checkpoint(path: Path, map_location: Any = "cpu") -> LoadedCheckpoint:
-    """Rebuild the model from the registry with the stored kwargs and load its weights."""
+    """Rebuild the model from the registry with the stored kwargs and load its weights.
+
+    `path` is a checkpoint file or a run dir (see `resolve_checkpoint`)."""
     from cvtool.models import build_model, get_spec, rebuild_kwargs
 
-    path = Path(path)
+    path = resolve_checkpoint(Path(path))
     raw = read_checkpoint(path, map_location)
     try:
         get_spec(raw["model_name"])

@@ -184,13 +184,17 @@ class Trainer:
             )
         if out.exists() and not out.is_dir():
             raise CvtoolError(f"output {out} exists and is not a directory")
-        distributed.barrier()  # every rank has checked before rank 0 changes anything
-        if self.ctx.is_main:
+        return None
+
+    def _create_run_dir(self) -> None:
+        """Rank 0 makes (or, with --overwrite, replaces) the run dir once set-up succeeded."""
+        distributed.barrier()  # every rank has checked the run dir before rank 0 changes it
+        out = self.cfg.out
+        if self.ctx.is_main and self.resume_state is None:
             if out.is_dir() and self.cfg.overwrite:
                 shutil.rmtree(out)
             (out / "checkpoints").mkdir(parents=True, exist_ok=True)
             (out / "plots").mkdir(exist_ok=True)
-        return None
 
     def _check_compatible(self, raw: dict[str, Any], path: Path) -> None:
         ours = self._classes_json()
@@ -280,6 +284,7 @@ class Trainer:
     # ------------------------------------------------------------------ loop
     def fit(self, callbacks: Sequence[EpochCallback] = ()) -> TrainResult:
         cfg, main = self.cfg, self.ctx.is_main
+        self._create_run_dir()
         loggers: list[Any] = []
         if main:
             loggers.append(CsvLogger(cfg.out / "history.csv", self.history))
@@ -301,7 +306,9 @@ class Trainer:
         finally:
             for logger in loggers:
                 logger.close()
-        return TrainResult(cfg.out, self.history, self.best_epoch, self.score_name, self.best_value)
+        return TrainResult(
+            cfg.out, self.history, self.best_epoch, self.score_name, self.best_value, main
+        )
 
     def _seed_epoch(self, epoch: int) -> np.random.Generator:
         seed = self.cfg.seed * 100_003 + epoch
@@ -390,7 +397,7 @@ class Trainer:
         if improved:
             with atomic_path(ckpt_dir / "best.pt") as tmp:
                 shutil.copyfile(ckpt_dir / "last.pt", tmp)
-        plot_history(self.history, self.cfg.out / "plots")
+        plot_history(self.history, self.cfg.out / "plots" / "curves.png")
         self._write_run_json()
         parts = [f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))]
         star = " [green](best)[/]" if improved else ""

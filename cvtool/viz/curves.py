@@ -1,4 +1,5 @@
-"""Training curves from `history.csv` rows: loss, accuracy and mIoU, train vs val."""
+"""Training curves from `history.csv` rows: loss, accuracy and mIoU, train vs val, side by side
+in one figure (`plots/curves.png`; one figure keeps the per-epoch refresh cheap)."""
 
 from __future__ import annotations
 
@@ -11,28 +12,24 @@ from cvtool.artifacts import atomic_path
 CURVES = {"loss": "Loss", "accuracy": "Accuracy", "miou": "mIoU"}
 
 
-def plot_history(rows: Sequence[dict[str, Any]], plots_dir: Path) -> list[Path]:
-    """One PNG per metric present in the rows (`train_<m>` / `val_<m>` columns)."""
+def plot_history(rows: Sequence[dict[str, Any]], path: Path) -> Path:
+    """One panel per metric present in the rows (`train_<m>` and `val_<m>` columns)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    written = []
+    metrics = [m for m in CURVES if f"val_{m}" in rows[0]]
     epochs = [int(r["epoch"]) for r in rows]
-    for metric, title in CURVES.items():
-        if f"val_{metric}" not in rows[0]:
-            continue
-        fig, ax = plt.subplots(figsize=(5, 3.5))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
         for split, style in (("train", "-o"), ("val", "-s")):
             ax.plot(epochs, [float(r[f"{split}_{metric}"]) for r in rows], style, label=split)
-        ax.set(xlabel="epoch", ylabel=title, title=f"{title}: train vs val")
+        ax.set(xlabel="epoch", title=CURVES[metric])
         ax.grid(alpha=0.3)
         ax.legend()
-        fig.tight_layout()
-        path = plots_dir / f"{metric}.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=100)
-        plt.close(fig)
-        written.append(path)
-    return written
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+    return path

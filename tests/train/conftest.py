@@ -64,6 +64,17 @@ def make_cls_dataset(root: Path, size: int = 32, seed: int = 0) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny tensors: one intra-op thread is faster, and kinder to parallel test runs."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def seg_data(tmp_path: Path) -> Path:
     return make_seg_dataset(tmp_path / "seg")
