@@ -127,17 +127,25 @@ def test_run_missing_images(cli, tmp_path, tiny_gt_path):
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_run_then_eval_on_real_images(cli, tmp_path, shared_data, coco_annotations):
-    """A random-weight YOLOv8n (no accuracy claim): valid predictions, mapped ids, eval runs."""
+    """A random-weight YOLOv8n (no accuracy claim) saved as a local checkpoint with the 80 COCO
+    class names: valid predictions, ids mapped by name onto the 91-id scheme, eval runs."""
+    from cvtool.detect.yolo import load_yolo
+
+    gt = json.loads(coco_annotations.read_text())
+    model = load_yolo("yolov8n.yaml")
+    model.model.names = {
+        i: c["name"] for i, c in enumerate(sorted(gt["categories"], key=lambda c: c["id"]))
+    }
+    weights = tmp_path / "yolov8n-coco-names.pt"
+    model.save(weights)
     images = shared_data / "coco" / "val2017"
     out = tmp_path / "yolo"
-    result = cli("detect", "run", "--weights", "yolov8n.yaml", "--images", images,
+    result = cli("detect", "run", "--weights", weights, "--images", images,
                  "--annotations", coco_annotations, "--out", out, "--imgsz", "160",
-                 "--conf", "0.00001", "--max-det", "20", "--category-map", "index",
-                 "--device", "cpu")  # fmt: skip
+                 "--conf", "0.00001", "--max-det", "20", "--device", "cpu")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(out / "predictions.json")
     preds = json.loads((out / "predictions.json").read_text())
-    gt = json.loads(coco_annotations.read_text())
     image_ids = {im["id"] for im in gt["images"]}
     category_ids = {c["id"] for c in gt["categories"]}
     assert preds
@@ -147,7 +155,9 @@ def test_run_then_eval_on_real_images(cli, tmp_path, shared_data, coco_annotatio
         assert len(p["bbox"]) == 4 and 0 <= p["score"] <= 1
     run = json.loads((out / "run.json").read_text())
     assert run["num_images"] == 79 and run["images_per_second"] > 0
-    assert run["class_to_category"]["0"] == 1 and run["class_to_category"]["79"] == 90
+    assert run["unmatched_classes"] == []
+    assert run["class_to_category"]["person"] == 1
+    assert run["class_to_category"]["toothbrush"] == 90
     result = cli("detect", "eval", out, "--no-plots")
     assert result.exit_code == 0, result.stderr
     assert json.loads((out / "coco_eval.json").read_text())["num_predictions_scored"] == len(preds)
