@@ -168,14 +168,15 @@ class SegmentationEvaluator:
         import torch
 
         n, bins = self.num_classes, self.score_bins
-        offsets = torch.arange(n, device=probs.device) * bins
+        offsets = (torch.arange(n, dtype=torch.int32, device=probs.device) * bins)[:, None]
         hist = torch.zeros(2 * n * bins, dtype=torch.int64, device=probs.device)
         for b in range(probs.shape[0]):  # one image at a time bounds the index memory
-            scores = probs[b].permute(1, 2, 0)[keep[b]].float()  # (P, C)
-            labels = target[b][keep[b]].long()
-            bin_ids = (scores * bins).long().clamp_(0, bins - 1)
-            positive = labels[:, None] == torch.arange(n, device=probs.device)
-            flat = positive.long() * (n * bins) + offsets + bin_ids
+            kept = keep[b].reshape(-1)
+            scores = probs[b].reshape(n, -1)[:, kept]  # (C, P): contiguous rows
+            labels = target[b].reshape(-1)[kept].long()
+            flat = scores.float().mul(bins).int().clamp_(max=bins - 1).add_(offsets)  # int32
+            # each pixel is a positive for its own class only: move that entry to the upper half
+            flat[labels, torch.arange(labels.numel(), device=flat.device)] += n * bins
             hist += torch.bincount(flat.reshape(-1), minlength=2 * n * bins)
         self.score_hist += hist.reshape(2, n, bins).cpu().numpy()
 

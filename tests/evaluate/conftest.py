@@ -12,7 +12,7 @@ from cvtool.artifacts import ClassInfo, DatasetManifest
 
 CLASSES = [ClassInfo(0, "road", (128, 64, 128)), ClassInfo(1, "car", (64, 0, 128)),
            ClassInfo(2, "tree", (128, 128, 0))]  # fmt: skip
-NAMES = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"]
+NAMES = ["a.png", "b.png", "c.png", "d.png"]
 SHAPE = (6, 8)
 
 
@@ -27,16 +27,23 @@ def label_masks(seed: int = 0) -> dict[str, np.ndarray]:
     return masks
 
 
-def write_dataset(root: Path, masks: dict[str, np.ndarray], split: str = "test") -> Path:
+def write_dataset(
+    root: Path, masks: dict[str, np.ndarray], splits: dict[str, list[str]] | None = None
+) -> Path:
+    """A prepared dataset dir; every image in the `test` split unless `splits` says otherwise."""
+    splits = splits or {"test": list(masks)}
     rng = np.random.default_rng(1)
     for sub in ("images", "masks", "splits"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     for name, mask in masks.items():
         image = rng.integers(0, 255, (*mask.shape, 3), dtype=np.uint8)
-        Image.fromarray(image).save(root / "images" / name, quality=95)
+        image[..., 0] = np.where(mask == 1, 220, image[..., 0] // 4)  # learnable: red = car
+        Image.fromarray(image).save(root / "images" / name)
         Image.fromarray(mask, mode="L").save(root / "masks" / f"{Path(name).stem}.png")
-    (root / "splits" / f"{split}.txt").write_text("\n".join(masks) + "\n")
-    DatasetManifest("segmentation", list(CLASSES), splits={split: len(masks)}).save(root)
+    for split, names in splits.items():
+        (root / "splits" / f"{split}.txt").write_text("\n".join(names) + "\n")
+    counts = {split: len(names) for split, names in splits.items()}
+    DatasetManifest("segmentation", list(CLASSES), splits=counts).save(root)
     return root
 
 

@@ -11,6 +11,7 @@ from PIL import Image
 from sklearn.metrics import average_precision_score, confusion_matrix
 from torchmetrics.classification import MulticlassCalibrationError
 
+from cvtool.artifacts import ClassInfo
 from cvtool.data.datasets import read_image
 from cvtool.engine.checkpoint import save_checkpoint
 from cvtool.models import build_model
@@ -99,3 +100,59 @@ def test_checkpoint_evaluation_matches_oracles(cli, tmp_path, seg_data):
     with Image.open(out / "masks" / "img3.png") as saved:
         np.testing.assert_array_equal(np.asarray(saved), full["img3.png"])
     assert (out / "masks_colored" / "img3.png").is_file()
+
+
+def test_checkpoint_bad_inputs(cli, tmp_path, seg_data):
+    data_dir, _ = seg_data
+    other = [*CLASSES[:2], ClassInfo(2, "sky", (0, 0, 255))]
+    save_run(tmp_path / "run", data_dir, classes=other)
+    result = cli("evaluate", tmp_path / "run", "--workers", 1)
+    assert result.exit_code == 1
+    assert "trained on 3 classes (road, car, sky)" in result.stderr
+    assert "defines 3 (road, car, tree)" in result.stderr
+
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    result = cli("evaluate", bad, "--data", data_dir)
+    assert result.exit_code == 1 and "bad.pt is corrupt or not a PyTorch file" in result.stderr
+
+    result = cli("evaluate", tmp_path / "no_run", "--data", data_dir)
+    assert result.exit_code == 1 and "no_run does not exist" in result.stderr
+
+    save_run(tmp_path / "moved", tmp_path / "gone")
+    result = cli("evaluate", tmp_path / "moved")
+    assert (
+        result.exit_code == 1 and "no longer exists" in result.stderr and "--data" in result.stderr
+    )
+
+    result = cli("evaluate", tmp_path / "moved", "--data", data_dir, "--device", "cuda:0")
+    if not torch.cuda.is_available():
+        assert result.exit_code == 1 and "no CUDA device" in result.stderr
+
+    result = cli("evaluate", tmp_path / "moved", "--data", data_dir, "--shard", "3")
+    assert result.exit_code == 1 and "INDEX/COUNT" in result.stderr
+
+
+@pytest.mark.slow
+def test_one_epoch_run_matches_the_trainers_validation(cli, tmp_path):
+    from cvtool.engine.config import TrainConfig
+    from cvtool.engine.trainer import train
+
+    rng = np.random.default_rng(9)
+    masks = {f"s{i}.png": rng.integers(0, 3, (24, 32)).astype(np.uint8) for i in range(8)}
+    names = list(masks)
+    splits = {"train": names[:4], "val": names[4:6], "test": names[6:]}
+    data_dir = write_dataset(tmp_path / "data", masks, splits)
+    config = TrainConfig(model="unet", data=data_dir, out=tmp_path / "run",
+                         model_kwargs={"width": 4}, epochs=1, batch_size=2, size=None,
+                         crop=None, workers=0, channels_last=False, device="cpu")  # fmt: skip
+    result = train(config)
+    out = tmp_path / "eval-val"
+    evaluated = cli("evaluate", result.run_dir, "--split", "val", "--out", out, "--workers", 1,
+                    "--max-failures", 0, "--json")  # fmt: skip
+    assert evaluated.exit_code == 0, evaluated.stderr
+    summary = json.loads(evaluated.stdout)
+    row = result.history[-1]
+    assert summary["miou"] == pytest.approx(row["val_miou"], abs=1e-9)
+    assert summary["pixel_accuracy"] == pytest.approx(row["val_accuracy"], abs=1e-9)
+    assert summary["images"] == 2 and 0 <= summary["ece"] <= 1

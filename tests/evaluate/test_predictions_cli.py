@@ -93,15 +93,15 @@ def test_absent_class_is_reported_as_absent(cli, dataset, masks, tmp_path):
 
 def test_failure_gallery_lists_worst_images_first(cli, dataset, masks, tmp_path):
     preds = {n: np.where(m == 255, 0, m).astype(np.uint8) for n, m in masks.items()}
-    preds["c.jpg"] = 1 - preds["c.jpg"]  # every pixel wrong: IoU 0
-    preds["a.jpg"][:3] = 1 - preds["a.jpg"][:3]  # half wrong
+    preds["c.png"] = 1 - preds["c.png"]  # every pixel wrong: IoU 0
+    preds["a.png"][:3] = 1 - preds["a.png"][:3]  # half wrong
     pred_dir = write_predictions(tmp_path / "p", preds)
     out = tmp_path / "eval"
     result = cli("evaluate", "--predictions", pred_dir, "--data", dataset, "--out", out,
                  "--workers", 1, "--max-failures", 5)  # fmt: skip
     assert result.exit_code == 0, result.stderr
     failures = json.loads((out / "metrics.json").read_text())["failures"]
-    assert [f["name"] for f in failures] == ["c.jpg", "a.jpg"]
+    assert [f["name"] for f in failures] == ["c.png", "a.png"]
     assert failures[0]["iou"] == 0.0 and failures[1]["iou"] <= 0.5
     assert (out / failures[0]["file"]).stat().st_size > 1000
 
@@ -124,7 +124,7 @@ def test_bad_predictions(cli, dataset, predictions, case, message, tmp_path):
     elif case == "size":
         Image.fromarray(np.zeros((6, 4), np.uint8), mode="L").save(target)
     elif case in ("value", "ignore"):
-        bad = preds["b.jpg"].copy()
+        bad = preds["b.png"].copy()
         bad[0, 0] = 7 if case == "value" else 255
         Image.fromarray(bad, mode="L").save(target)
     else:
