@@ -9,17 +9,18 @@ from typing import Any
 from cvtool.artifacts import atomic_write_json, atomic_write_text, utc_now
 from cvtool.console import console
 from cvtool.detect.calibration import calibration_dict, detection_calibration
-from cvtool.detect.coco_eval import coco_evaluate
-from cvtool.detect.cocodata import load_ground_truth, load_predictions
+from cvtool.detect.coco_eval import CocoEvalResult, coco_evaluate
+from cvtool.detect.cocodata import GroundTruth, Predictions, load_ground_truth, load_predictions
 from cvtool.detect.matching import match_predictions
 from cvtool.detect.report import render_report
-from cvtool.detect.scales import SCALES, ground_truth_scales, prediction_scales
-from cvtool.detect.tide import tide_by_scale
-
-PREDICTION_SCALE_RULE = (
-    "A prediction takes the scale of the object it matched at IoU 0.5, else of the object of any "
-    "class it overlaps most if that IoU is >= 0.1, else of its own box area."
+from cvtool.detect.scales import (
+    PREDICTION_SCALE_RULE,
+    SCALES,
+    ground_truth_scales,
+    prediction_scales,
 )
+from cvtool.detect.tide import TideResult, tide_by_scale
+from cvtool.metrics.calibration import CalibrationResult
 
 
 @dataclass
@@ -47,47 +48,28 @@ def evaluate_detections(
     """
     gt = load_ground_truth(annotations)
     preds = load_predictions(predictions, gt)
-    dropped = preds.dropped
-    if any(dropped.values()):
+    if any(preds.dropped.values()):
         console.print(
             "[yellow]warning:[/] not scored: "
-            + ", ".join(f"{v} with {k.replace('_', ' ')}" for k, v in dropped.items() if v)
+            + ", ".join(f"{v} with {k.replace('_', ' ')}" for k, v in preds.dropped.items() if v)
         )
     with console.status("COCO mAP"):
         coco = coco_evaluate(gt, preds, backend)
     match = match_predictions(preds, gt, 0.5)
     gt_scales, pred_scales = ground_truth_scales(gt), prediction_scales(preds, gt, match)
-    tide_results = tide_by_scale(gt, preds, gt_scales, pred_scales)
-    coco_doc = {
-        **coco.to_dict(),
-        "pr_curves": {
-            f"{t:.2f}": coco.precision[i].round(6).tolist()
-            for i, t in enumerate(coco.iou_thresholds)
-        },
-        "recall_thresholds": coco.recall_thresholds.round(2).tolist(),
-        "num_predictions_scored": len(preds),
-        "not_scored": dropped,
-        "annotations": str(annotations),
-        "predictions": str(predictions) if not isinstance(predictions, list) else "in memory",
-        "created": utc_now(),
-    }
-    tide_doc = {
-        "units": "AP50 points (0-100), as tidecv reports them",
-        "pos_threshold": 0.5,
-        "background_threshold": 0.1,
-        "area_source": gt.area_source,
-        "scales": {k: list(v) for k, v in SCALES.items()},
-        "prediction_scale_rule": PREDICTION_SCALE_RULE,
-        "by_scale": {k: None if v is None else v.to_dict() for k, v in tide_results.items()},
-    }
+    with console.status("TIDE errors, all objects and per scale"):
+        tide = tide_by_scale(gt, preds, gt_scales, pred_scales)
     calib_doc: dict[str, Any] = {"iou_threshold": 0.5, "n_bins": n_bins}
     try:
-        calib_results = detection_calibration(preds, match, pred_scales, n_bins)
-        calib_doc["by_scale"] = calibration_dict(calib_results)
+        calib = detection_calibration(preds, match, pred_scales, n_bins)
+        calib_doc["by_scale"] = calibration_dict(calib)
     except ValueError as e:
-        calib_results = {}
+        calib = {}
         calib_doc["skipped"] = f"scores are not probabilities: {e}"
         console.print(f"[yellow]warning:[/] calibration skipped: {e}")
+    source = "in memory" if isinstance(predictions, list) else str(predictions)
+    coco_doc = _coco_doc(coco, preds, source, annotations)
+    tide_doc = _tide_doc(tide, gt)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "coco_eval.json", coco_doc)
     atomic_write_json(out / "tide.json", tide_doc)
@@ -95,33 +77,69 @@ def evaluate_detections(
     meta = {
         "title": out.name,
         "label": label,
-        "predictions": coco_doc["predictions"],
+        "predictions": source,
         "annotations": str(annotations),
         "num_scored": len(preds),
         "num_images": len(gt.image_ids),
         "num_objects": int((~gt.ann_crowd).sum()),
-        "dropped": dropped,
+        "dropped": preds.dropped,
     }
     atomic_write_text(out / "report.md", render_report(coco_doc, tide_doc, calib_doc, meta))
     if plots:
-        _plots(out / "plots", coco, tide_results, calib_results)
-    all_tide = tide_results["all"]
-    headline = {
-        "AP": coco.stats["AP"],
-        "AP50": coco.stats["AP50"],
-        "AP_small": coco.stats["AP_small"],
-        "AP_medium": coco.stats["AP_medium"],
-        "AP_large": coco.stats["AP_large"],
-        "tide_ap50": None if all_tide is None else all_tide.ap50,
-        "tide_main_errors": None if all_tide is None else all_tide.main,
-        "ece": None
-        if not calib_results or calib_results["all"] is None
-        else calib_results["all"].ece,
+        _plots(out / "plots", coco, tide, calib)
+    return DetectionEval(out, _headline(coco, tide, calib), coco_doc, tide_doc, calib_doc)
+
+
+def _coco_doc(
+    coco: CocoEvalResult, preds: Predictions, source: str, annotations: Path
+) -> dict[str, Any]:
+    return {
+        **coco.to_dict(),
+        "pr_curves": {
+            f"{t:.2f}": coco.precision[i].round(6).tolist()
+            for i, t in enumerate(coco.iou_thresholds)
+        },
+        "recall_thresholds": coco.recall_thresholds.round(2).tolist(),
+        "num_predictions_scored": len(preds),
+        "not_scored": preds.dropped,
+        "annotations": str(annotations),
+        "predictions": source,
+        "created": utc_now(),
     }
-    return DetectionEval(out, headline, coco_doc, tide_doc, calib_doc)
 
 
-def _plots(directory: Path, coco, tide_results, calib_results) -> None:
+def _tide_doc(tide: dict[str, TideResult | None], gt: GroundTruth) -> dict[str, Any]:
+    return {
+        "units": "AP50 points (0-100), as tidecv reports them",
+        "pos_threshold": 0.5,
+        "background_threshold": 0.1,
+        "area_source": gt.area_source,
+        "scales": {k: list(v) for k, v in SCALES.items()},
+        "prediction_scale_rule": PREDICTION_SCALE_RULE,
+        "by_scale": {k: None if v is None else v.to_dict() for k, v in tide.items()},
+    }
+
+
+def _headline(
+    coco: CocoEvalResult,
+    tide: dict[str, TideResult | None],
+    calib: dict[str, CalibrationResult | None],
+) -> dict[str, Any]:
+    overall, calib_all = tide["all"], calib.get("all")
+    return {
+        **{k: coco.stats[k] for k in ("AP", "AP50", "AP_small", "AP_medium", "AP_large")},
+        "tide_ap50": None if overall is None else overall.ap50,
+        "tide_main_errors": None if overall is None else overall.main,
+        "ece": None if calib_all is None else calib_all.ece,
+    }
+
+
+def _plots(
+    directory: Path,
+    coco: CocoEvalResult,
+    tide: dict[str, TideResult | None],
+    calib: dict[str, CalibrationResult | None],
+) -> None:
     from cvtool.viz.detection import plot_pr_curves, plot_tide_errors
     from cvtool.viz.reliability import plot_reliability
 
@@ -132,12 +150,12 @@ def _plots(directory: Path, coco, tide_results, calib_results) -> None:
         directory / "pr_curves.png",
         "COCO precision-recall (all areas, 100 dets)",
     )
-    for scale, res in tide_results.items():
+    for scale, res in tide.items():
         if res is not None:
             plot_tide_errors(
                 res.main, res.special, res.ap50, directory / f"tide_{scale}.png", f"TIDE, {scale}"
             )
-    for scale, res in calib_results.items():
+    for scale, res in calib.items():
         if res is not None:
             plot_reliability(
                 res, directory / f"reliability_{scale}.png", f"Detection calibration, {scale}"

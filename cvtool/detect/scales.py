@@ -20,6 +20,10 @@ SCALES: dict[str, tuple[float, float]] = {
     "large": (96.0**2, float("inf")),
 }
 BACKGROUND_IOU = 0.1
+PREDICTION_SCALE_RULE = (
+    "A prediction takes the scale of the object it matched at IoU 0.5, else of the object of any "
+    "class it overlaps most if that IoU is >= 0.1, else of its own box area."
+)
 
 
 def scale_index(area: np.ndarray) -> np.ndarray:
