@@ -66,6 +66,11 @@ def mot17(
     fuse_score: bool = typer.Option(
         _BYTE.fuse_score, help=f"{_BYTE_HELP}: weigh IoU by detection score."
     ),
+    detection_boxes: bool = typer.Option(
+        _BYTE.detection_boxes,
+        "--detection-boxes/--kalman-boxes",
+        help=f"{_BYTE_HELP}: report matched detection boxes, or the Kalman-filtered ones.",
+    ),
     interpolate: int = typer.Option(0, help="Fill track gaps of up to N frames linearly."),
     render: bool = typer.Option(False, help="Write OUT/<tracker>/videos/<sequence>.mp4."),
     overwrite: bool = typer.Option(False, help="Replace an existing OUT/<tracker>/."),
@@ -80,7 +85,7 @@ def mot17(
     """
     from cvtool.console import console
     from cvtool.track.mot import find_sequences
-    from cvtool.track.run import run_tracker
+    from cvtool.track.run import DETECTIONS_DIR, run_tracker
 
     sequences = find_sequences(root, parse_csv_list(seqs) or None)
     det_dir = None if detections == "public" else Path(detections)
@@ -89,7 +94,7 @@ def mot17(
             raise typer.BadParameter("--detector yolo needs --weights", param_hint="--weights")
         from cvtool.track.yolo_det import detect_sequences
 
-        det_dir = detect_sequences(sequences, weights, out / "detections", conf=yolo_conf)
+        det_dir = detect_sequences(sequences, weights, out / DETECTIONS_DIR, conf=yolo_conf)
     if tracker is TrackerName.iou:
         config: object = IouTrackerConfig(min_iou, max_lost, hungarian)
     else:
@@ -100,6 +105,7 @@ def mot17(
             track_buffer,
             match_thresh,
             fuse_score,
+            detection_boxes,
         )
     run = run_tracker(
         sequences,

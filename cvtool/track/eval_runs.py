@@ -19,6 +19,7 @@ from cvtool.errors import CvtoolError
 from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS, load_ground_truth, score_tracker
 from cvtool.track.mot import SeqInfo, find_sequences
 from cvtool.track.motmetrics_check import combine_counts, scores_from_counts
+from cvtool.track.run import DETECTIONS_DIR
 
 # Where TrackEval's and motmetrics' definitions coincide (same matches, same counting).
 CROSS_CHECKED = ("MOTA", "IDF1", "IDSW", "FP", "FN")
@@ -41,7 +42,11 @@ def discover_trackers(run_dirs: list[Path]) -> dict[str, Path]:
         if any(run_dir.glob("*.txt")):
             folders = [run_dir]
         else:
-            folders = sorted(p for p in run_dir.iterdir() if p.is_dir() and any(p.glob("*.txt")))
+            folders = sorted(
+                p
+                for p in run_dir.iterdir()
+                if p.is_dir() and p.name != DETECTIONS_DIR and any(p.glob("*.txt"))
+            )
         if not folders:
             raise CvtoolError(
                 f"{run_dir} holds no tracker results",

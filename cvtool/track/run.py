@@ -20,6 +20,7 @@ from cvtool.track.iou_tracker import IouTracker
 from cvtool.track.mot import CONF, SeqInfo, frame_offsets, read_mot_txt, write_results
 
 TRACKER_CONFIGS: dict[str, type] = {"iou": IouTrackerConfig, "bytetrack": ByteTrackConfig}
+DETECTIONS_DIR = "detections"  # OUT/detections/<sequence>.txt from `--detector yolo`
 
 
 class Tracker(Protocol):

@@ -165,3 +165,7 @@ def test_yolo_detector_plumbing_with_random_weights(cli, mot_root: Path, tmp_pat
     assert dets.shape[1] == 10 and set(np.unique(dets[:, 0])) <= {1, 2, 3}
     tracked = np.loadtxt(out / "iou" / "SYN-01.txt", delimiter=",", ndmin=2)
     assert len(tracked) == len(dets)  # the IoU tracker reports every detection
+    result = cli("track", "eval", out, "--gt", mot_root, "--no-cross-check")
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary["trackers"]) == ["iou"]  # detections/ is not a tracker
