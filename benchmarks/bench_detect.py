@@ -20,7 +20,13 @@ import numpy as np
 
 from cvtool.detect.boxes import box_iou
 from cvtool.detect.coco_eval import coco_evaluate
-from cvtool.detect.cocodata import GroundTruth, load_ground_truth, load_predictions
+from cvtool.detect.cocodata import (
+    GroundTruth,
+    _as_arrays,
+    _checked_arrays,
+    load_ground_truth,
+    load_predictions,
+)
 from cvtool.detect.matching import match_predictions
 from cvtool.detect.scales import ground_truth_scales, prediction_scales
 from cvtool.detect.synthetic import Damage, damaged_predictions
@@ -82,6 +88,10 @@ def bench_eval(annotations: Path, repeat: int, background_per_image: int) -> Non
         pad = damaged_predictions(gt, Damage(miss=1.0, background=padding), seed=1)
         raw += [{**d, "score": d["score"] * 0.1} for d in pad]
         preds = load_predictions(raw, gt)
+    _, t_fast = timed(_as_arrays, raw)
+    _, t_checked = timed(_checked_arrays, raw, "benchmark")
+    print(f"read {len(raw)} predictions: {t_fast:.2f} s vectorised vs {t_checked:.2f} s entry by "
+          f"entry = {t_checked / t_fast:.1f}x faster")  # fmt: skip
     objects = int((~gt.ann_crowd).sum())
     print(f"eval set: {len(gt.image_ids)} images, {objects} objects, {len(preds)} predictions")
     ref, t_ref = timed(coco_evaluate, gt, preds, "pycocotools")

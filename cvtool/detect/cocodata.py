@@ -180,6 +180,40 @@ def load_predictions(source: str | Path | list[dict[str, Any]], gt: GroundTruth)
             f"predictions file {where} must hold a JSON list in COCO results format",
             'expected [{"image_id": 1, "category_id": 3, "bbox": [x, y, w, h], "score": 0.9}, ...]',
         )
+    arrays = _as_arrays(dets)
+    preds = Predictions(*(arrays or _checked_arrays(dets, where)), source=where)
+    return _keep_scorable(preds, gt)
+
+
+def _as_arrays(dets: list[Any]) -> tuple[np.ndarray, ...] | None:
+    """Vectorised conversion of well-formed predictions; None when an entry needs a closer look
+    (then `_checked_arrays` finds it and says what is wrong)."""
+    if not dets:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty((0, 4)), np.empty(0)
+    try:
+        image_id = np.array([d["image_id"] for d in dets])
+        category_id = np.array([d["category_id"] for d in dets])
+        box = np.array([d["bbox"] for d in dets])
+        score = np.array([d["score"] for d in dets])
+    except (KeyError, TypeError, ValueError):
+        return None
+    well_formed = (
+        image_id.dtype.kind in "iu"
+        and category_id.dtype.kind in "iu"
+        and box.dtype.kind in "iuf"
+        and box.shape == (len(dets), 4)
+        and score.dtype.kind in "iuf"
+    )
+    if not well_formed:
+        return None
+    box, score = box.astype(np.float64), score.astype(np.float64)
+    if not (np.isfinite(box).all() and np.isfinite(score).all() and (box[:, 2:] >= 0).all()):
+        return None
+    return image_id.astype(np.int64), category_id.astype(np.int64), box, score
+
+
+def _checked_arrays(dets: list[Any], where: str) -> tuple[np.ndarray, ...]:
+    """Entry by entry, raising a CvtoolError at the first malformed prediction."""
     n = len(dets)
     image_id = np.empty(n, np.int64)
     category_id = np.empty(n, np.int64)
@@ -204,8 +238,7 @@ def load_predictions(source: str | Path | list[dict[str, Any]], gt: GroundTruth)
         if not math.isfinite(score[i]):
             raise CvtoolError(f"{at}: score {det['score']!r} is not finite")
         box[i] = _numbers(det.get("bbox"), at, "bbox")
-    preds = Predictions(image_id, category_id, box, score, where)
-    return _keep_scorable(preds, gt)
+    return image_id, category_id, box, score
 
 
 def _keep_scorable(preds: Predictions, gt: GroundTruth) -> Predictions:

@@ -105,3 +105,19 @@ def test_unscorable_predictions_are_dropped_and_counted(tiny_gt):
 def test_empty_predictions_are_valid(tmp_path, tiny_gt):
     preds = load_predictions(write_json(tmp_path / "p.json", []), tiny_gt)
     assert len(preds) == 0
+
+
+def test_vectorised_and_checked_conversion_agree():
+    from cvtool.detect.cocodata import _as_arrays, _checked_arrays
+
+    dets = [det(1, 2, [0, 1.5, 2, 3], 0.5), det(7, 1, [4, 5, 6, 7], 1)]
+    fast = _as_arrays(dets)
+    for a, b in zip(fast, _checked_arrays(dets, "x"), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert fast[0].dtype == np.int64 and fast[2].dtype == np.float64
+    for odd in (
+        [det(1.5, 1, [0, 0, 1, 1], 0.5)],
+        [det(1, 1, [0, 0, 1], 0.5)],
+        [det(1, 1, [0, 0, 1, 1], "0.5")],
+    ):
+        assert _as_arrays(odd) is None  # left to the entry-by-entry checks
