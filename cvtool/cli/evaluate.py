@@ -19,11 +19,11 @@ def evaluate(
         show_default=False,
     ),
     data: Path = typer.Option(
-        None, "--data", help="Prepared dataset dir [default: the one the model was trained on]."
+        None, "--data", help="Prepared dataset dir (default: the one the model was trained on)."
     ),
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
     out: Path = typer.Option(
-        None, "--out", help="Eval dir to write [default: RUN/eval-SPLIT, or MASK_DIR-eval-SPLIT]."
+        None, "--out", help="Eval dir to write (default: RUN/eval-SPLIT, or MASK_DIR-eval-SPLIT)."
     ),
     predictions: Path = typer.Option(
         None,
@@ -39,7 +39,9 @@ def evaluate(
     ),
     bins: int = typer.Option(15, "--bins", min=1, help="Calibration bins (equal width)."),
     batch_size: int = typer.Option(4, "--batch-size", min=1, help="Images per forward pass."),
-    device: str = typer.Option(None, "--device", help="cpu, cuda, cuda:1 [default: cuda if any]."),
+    device: str = typer.Option(
+        None, "--device", help="cpu, cuda, cuda:1 (default: cuda when available)."
+    ),
     amp: bool = typer.Option(True, "--amp/--no-amp", help="Mixed precision on CUDA."),
     fail_threshold: float = typer.Option(
         0.5, "--fail-threshold", min=0.0, max=1.0, help="Gallery: images with IoU at most this."
@@ -53,18 +55,19 @@ def evaluate(
 ) -> CommandResult:
     """Evaluate a segmentation model on a dataset split and write an eval directory.
 
-    Reports pixel accuracy, mean class accuracy, mIoU, frequency-weighted IoU, per-class IoU,
-    Dice, precision, recall and pixel-wise average precision, IoU histograms, calibration
-    (ECE, MCE, reliability diagram), a confusion matrix and a gallery of the worst images.
+    Pixel accuracy, mean class accuracy, mIoU, frequency-weighted IoU; per class IoU, Dice,
+    precision, recall, pixel-wise average precision; IoU histograms; calibration (ECE, MCE,
+    reliability diagram); confusion matrix; a gallery of the worst images.
 
     Examples:
 
         cvtool evaluate runs/unet --split test
 
-        cvtool evaluate --predictions other_model/masks --data data/camvid --split test
+        cvtool evaluate --predictions other/masks --data data/camvid --split test
 
-        cvtool evaluate runs/unet --shard 0/2 --out e0 ; cvtool evaluate runs/unet --shard 1/2
-        --out e1 ; cvtool evaluate --merge e0 e1 --out runs/unet/eval-test
+        cvtool evaluate runs/unet --shard 0/2 --out runs/unet/eval-0
+
+        cvtool evaluate --merge runs/unet/eval-0 runs/unet/eval-1 --out runs/unet/eval-test
     """
     from cvtool.evaluate.runner import EvalSettings, evaluate_predictions, merge_evaluations
     from cvtool.evaluate.split import parse_shard

@@ -1,5 +1,26 @@
 """Evaluation of segmentation models and of predicted masks: run, score, report, compare.
 
-`evaluate_checkpoint`, `evaluate_predictions` and `merge_evaluations` write an eval directory
-and return an `EvalOutcome`; `compare_evaluations` builds the side-by-side table.
+>>> outcome = evaluate_checkpoint("runs/unet", split="test")   # writes runs/unet/eval-test
+>>> outcome.path, outcome.headline["miou"], outcome.headline["ece"]
+
+`evaluate_predictions` scores index-mask PNGs, `merge_evaluations` joins shard eval dirs and
+`compare_evaluations` writes the side-by-side table. Nothing here imports torch at import time.
 """
+
+from cvtool.evaluate.compare import compare_evaluations
+from cvtool.evaluate.model import evaluate_checkpoint
+from cvtool.evaluate.runner import (
+    EvalOutcome,
+    EvalSettings,
+    evaluate_predictions,
+    merge_evaluations,
+)
+
+__all__ = [
+    "EvalOutcome",
+    "EvalSettings",
+    "compare_evaluations",
+    "evaluate_checkpoint",
+    "evaluate_predictions",
+    "merge_evaluations",
+]

@@ -44,11 +44,15 @@ class Comparison:
     values: list[dict[str, float | None]]
     dirs: list[Path]
 
-    def best(self, key: str, higher: bool) -> float | None:
-        present = [v[key] for v in self.values if v.get(key) is not None]
-        if not present:
-            return None
-        return max(present) if higher else min(present)
+    def cells(self, row: int) -> list[tuple[float | None, bool]]:
+        """`(value, is the best of its column)` for each metric column of one row."""
+        out = []
+        for key, _, higher in self.columns:
+            present = [v[key] for v in self.values if v.get(key) is not None]
+            best = (max(present) if higher else min(present)) if present else None
+            value = self.values[row].get(key)
+            out.append((value, value is not None and value == best))
+        return out
 
 
 def _label(directory: Path, metrics: dict[str, Any]) -> str:
@@ -87,20 +91,21 @@ def load_comparison(eval_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     )
 
 
-def _cell(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
-
-
 def to_csv(comparison: Comparison) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    keys = [key for key, _, _ in comparison.columns]
-    writer.writerow(["model", "split", "images", *keys, "eval_dir"])
+    writer.writerow(
+        ["model", "split", "images", *(k for k, _, _ in comparison.columns), "eval_dir"]
+    )
     for i, label in enumerate(comparison.labels):
-        values = [_cell(comparison.values[i].get(k)) for k in keys]
+        values = ["" if v is None else f"{v:.4f}" for v, _ in comparison.cells(i)]
         row = [label, comparison.splits[i], comparison.images[i], *values, comparison.dirs[i]]
         writer.writerow(row)
     return buffer.getvalue()
+
+
+def _arrow(higher: bool) -> str:
+    return "↑" if higher else "↓"
 
 
 def to_markdown(comparison: Comparison) -> str:
@@ -109,18 +114,11 @@ def to_markdown(comparison: Comparison) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * len(comparison.columns)]
     for i, label in enumerate(comparison.labels):
         cells = [label, comparison.splits[i], str(comparison.images[i])]
-        for key, _, higher in comparison.columns:
-            value = comparison.values[i].get(key)
+        for value, best in comparison.cells(i):
             text = "—" if value is None else f"{value:.4f}"
-            cells.append(
-                f"**{text}**"
-                if value is not None and value == comparison.best(key, higher)
-                else text
-            )
+            cells.append(f"**{text}**" if best else text)
         lines.append("| " + " | ".join(cells) + " |")
-    arrows = ", ".join(
-        f"{label} {'↑' if higher else '↓'}" for _, label, higher in comparison.columns
-    )
+    arrows = ", ".join(f"{label} {_arrow(higher)}" for _, label, higher in comparison.columns)
     return "\n".join(lines) + f"\n\nBest per column in bold ({arrows}).\n"
 
 
@@ -130,15 +128,12 @@ def print_comparison(comparison: Comparison) -> None:
     table.add_column("split")
     table.add_column("images", justify="right")
     for _, label, higher in comparison.columns:
-        table.add_column(f"{label} {'↑' if higher else '↓'}", justify="right")
+        table.add_column(f"{label} {_arrow(higher)}", justify="right")
     for i, label in enumerate(comparison.labels):
-        cells = []
-        for key, _, higher in comparison.columns:
-            value = comparison.values[i].get(key)
-            best = value is not None and value == comparison.best(key, higher)
-            cells.append(
-                "—" if value is None else f"[bold green]{value:.4f}[/]" if best else f"{value:.4f}"
-            )
+        cells = [
+            "—" if value is None else f"[bold green]{value:.4f}[/]" if best else f"{value:.4f}"
+            for value, best in comparison.cells(i)
+        ]
         table.add_row(label, comparison.splits[i], str(comparison.images[i]), *cells)
     console.print(table)
     if len(set(comparison.splits)) > 1:
