@@ -156,3 +156,13 @@ def test_one_epoch_run_matches_the_trainers_validation(cli, tmp_path):
     assert summary["miou"] == pytest.approx(row["val_miou"], abs=1e-9)
     assert summary["pixel_accuracy"] == pytest.approx(row["val_accuracy"], abs=1e-9)
     assert summary["images"] == 2 and 0 <= summary["ece"] <= 1
+
+
+def test_label_mask_of_another_size_than_its_image(cli, tmp_path, seg_data):
+    data_dir, _ = seg_data
+    save_run(tmp_path / "run", data_dir)
+    Image.fromarray(np.zeros((10, 10), np.uint8), mode="L").save(data_dir / "masks" / "img2.png")
+    result = cli("evaluate", tmp_path / "run", "--workers", 1, "--device", "cpu")
+    assert result.exit_code == 1
+    assert "img2.png is 10x10 but its image" in result.stderr and "is 28x20" in result.stderr
+    assert not (tmp_path / "run" / "eval-test").exists()
