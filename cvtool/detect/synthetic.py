@@ -13,6 +13,7 @@ clearly labelled baseline when no trained detector is at hand:
 "calibrated" gives every detection one of the levels 0.3/0.5/0.7/0.9 and makes exactly that
 fraction of each level right (the rest become background boxes), so ECE is ~0;
 "overconfident" is the same with `overconfidence` added to every score, so ECE is ~that gap.
+These two modes decide themselves which detections are wrong: use them without other damage.
 """
 
 from __future__ import annotations
