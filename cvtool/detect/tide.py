@@ -73,7 +73,10 @@ def tide_evaluate(
             float(preds.score[i]),
             preds.box[i].tolist(),
         )
-    tide = TIDE(mode=TIDE.BOX)
+    import matplotlib
+
+    with matplotlib.rc_context():  # TIDE() applies a global seaborn style; keep it to itself
+        tide = TIDE(mode=TIDE.BOX)
     try:
         with _mean_over(set(gt.ann_category[solid].tolist())):
             run = tide.evaluate(gt_data, pred_data, name="predictions")

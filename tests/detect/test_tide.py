@@ -129,3 +129,11 @@ def test_damage_confined_to_small_objects_stays_in_small(coco_gt):
     for scale in ("medium", "large"):  # a shifted box may overlap a bigger neighbour more
         assert results[scale].ap50 > 99.9
         assert results[scale].main["Loc"] < 0.1
+
+
+def test_tidecv_style_does_not_leak_into_our_plots(tiny_gt):
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    _tide(tiny_gt, TINY_PREDICTIONS)
+    assert {k for k, v in matplotlib.rcParams.items() if before[k] != v} == set()
