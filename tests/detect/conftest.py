@@ -35,7 +35,7 @@ def _real_gt_cache() -> dict[str, GroundTruth]:
 
 @pytest.fixture
 def coco_gt(coco_annotations: Path, _real_gt_cache: dict[str, GroundTruth]) -> GroundTruth:
-    """The real ground truth, loaded once per session (tests must not mutate it)."""
+    """The real ground truth, loaded once per test run (tests must not mutate it)."""
     key = str(coco_annotations)
     if key not in _real_gt_cache:
         _real_gt_cache[key] = load_ground_truth(coco_annotations)
