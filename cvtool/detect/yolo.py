@@ -6,7 +6,6 @@ offline and quiet, a missing weights file fails at once, and no plots are drawn 
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from cvtool.console import console, make_progress
 from cvtool.detect.categories import map_categories
 from cvtool.detect.cocodata import load_ground_truth
 from cvtool.errors import CvtoolError
+from cvtool.ultralytics_env import import_ultralytics
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -42,9 +42,6 @@ class ImageEntry:
 
 def load_yolo(weights: str | Path) -> Any:
     """A local checkpoint (`.pt`) or a model yaml (`yolov8n.yaml` builds random weights)."""
-    os.environ.setdefault("YOLO_OFFLINE", "1")
-    os.environ.setdefault("YOLO_VERBOSE", "False")
-    os.environ.setdefault("YOLO_AUTOINSTALL", "False")
     path = Path(weights)
     if not path.is_file() and path.suffix not in (".yaml", ".yml"):
         raise CvtoolError(
@@ -52,8 +49,7 @@ def load_yolo(weights: str | Path) -> Any:
             "pass a local checkpoint path (nothing is downloaded: pretrained weights need a copy "
             "on disk), or a model yaml such as yolov8n.yaml for an untrained model",
         )
-    from ultralytics import YOLO
-
+    YOLO = import_ultralytics().YOLO
     try:
         model = YOLO(str(weights))
     except Exception as e:  # ultralytics raises many types for a bad file or unknown yaml
