@@ -7,28 +7,36 @@ import numpy as np
 _EPS = np.finfo(np.float64).eps
 
 
-def iou_tlwh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) intersection over union of (N, 4) and (M, 4) `x, y, w, h` boxes.
+def corners(boxes: np.ndarray) -> np.ndarray:
+    """(5, K) rows `x0, y0, x1, y1, area` of (K, 4) `x, y, w, h` boxes.
 
-    The arithmetic follows TrackEval's `_calculate_box_ious` operation for operation (corners
-    first, areas from corners), so scores agree to the bit and threshold ties fall the same way.
+    Areas come from the corners, as in TrackEval's `_calculate_box_ious`, so IoUs built from
+    these agree with TrackEval's to the bit and threshold ties fall the same way.
+    """
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    x1, y1 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    return np.stack([b[:, 0], b[:, 1], x1, y1, (x1 - b[:, 0]) * (y1 - b[:, 1])])
+
+
+def iou_pairs(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """Element-wise IoU of (5, K) corner arrays (column i of `ca` with column i of `cb`).
+
     Pairs with a zero-area box or an empty union get 0.
     """
-    a = np.array(a, dtype=np.float64).reshape(-1, 4)
-    b = np.array(b, dtype=np.float64).reshape(-1, 4)
-    a[:, 2:] += a[:, :2]
-    b[:, 2:] += b[:, :2]
-    lo = np.minimum(a[:, None, :], b[None, :, :])
-    hi = np.maximum(a[:, None, :], b[None, :, :])
-    inter = np.maximum(lo[..., 2] - hi[..., 0], 0) * np.maximum(lo[..., 3] - hi[..., 1], 0)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    inter[area_a <= _EPS, :] = 0
-    inter[:, area_b <= _EPS] = 0
-    inter[union <= _EPS] = 0
+    iw = np.minimum(ca[2], cb[2]) - np.maximum(ca[0], cb[0])
+    ih = np.minimum(ca[3], cb[3]) - np.maximum(ca[1], cb[1])
+    inter = np.maximum(iw, 0) * np.maximum(ih, 0)
+    union = ca[4] + cb[4] - inter
+    inter[(ca[4] <= _EPS) | (cb[4] <= _EPS) | (union <= _EPS)] = 0
     union[union <= _EPS] = 1
     return inter / union
+
+
+def iou_tlwh(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M) IoU matrix of (N, 4) and (M, 4) `x, y, w, h` boxes."""
+    ca, cb = corners(a), corners(b)
+    n, m = ca.shape[1], cb.shape[1]
+    return iou_pairs(np.repeat(ca, m, axis=1), np.tile(cb, (1, n))).reshape(n, m)
 
 
 def tlwh_to_xywh_center(boxes: np.ndarray) -> np.ndarray:

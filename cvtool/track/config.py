@@ -20,7 +20,7 @@ class ByteTrackConfig:
     track_high_thresh: float = 0.5
     track_low_thresh: float = 0.1
     new_track_thresh: float = 0.6
-    track_buffer: int = 30
+    track_buffer: int = 60
     match_thresh: float = 0.8
     fuse_score: bool = True
-    detection_boxes: bool = False  # report the matched detection's box, not the Kalman state
+    detection_boxes: bool = True  # report the matched detection's box, not the Kalman state

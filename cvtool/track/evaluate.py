@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from cvtool.errors import CvtoolError
-from cvtool.track.boxes import iou_tlwh
+from cvtool.track.boxes import corners, iou_pairs
 from cvtool.track.mot import CONF, FRAME, GT_CLASS, ID, SeqInfo, frame_offsets, read_mot_txt
 
 PEDESTRIAN = 1
@@ -79,51 +79,85 @@ def load_results(path: Path, length: int) -> np.ndarray:
     return res
 
 
-def _relabel(ids_per_frame: list[np.ndarray]) -> tuple[list[np.ndarray], int]:
-    flat = np.concatenate(ids_per_frame) if ids_per_frame else np.empty(0, int)
-    uniq = np.unique(flat)
-    return [np.searchsorted(uniq, ids) for ids in ids_per_frame], len(uniq)
+def _relabel(ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Ids -> 0..n-1 in sorted order (as TrackEval relabels)."""
+    uniq = np.unique(ids)
+    return np.searchsorted(uniq, ids), len(uniq)
+
+
+def _frame_pairs(g_off: np.ndarray, r_off: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Every (gt row, result row) pair of the same frame, frame by frame, row-major.
+
+    Returns the pairs' frame (0-based), gt row and result row.
+    """
+    ng, nr = np.diff(g_off), np.diff(r_off)
+    counts = ng * nr
+    frame = np.repeat(np.arange(len(ng)), counts)
+    local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return frame, g_off[frame] + local // nr[frame], r_off[frame] + local % nr[frame]
+
+
+def _split(values: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
+    """Per-frame pieces of frame-sorted `values` (`offsets` from `frame_offsets`)."""
+    return np.split(values, offsets[1:-1])
+
+
+def _split_matrices(flat: np.ndarray, g_off: np.ndarray, r_off: np.ndarray) -> list[np.ndarray]:
+    """Per-frame (gt x result) matrices from the row-major pair values of `_frame_pairs`."""
+    ng, nr = np.diff(g_off), np.diff(r_off)
+    pieces = _split(flat, np.concatenate([[0], np.cumsum(ng * nr)]))
+    return [p.reshape(a, b) for p, a, b in zip(pieces, ng, nr, strict=True)]
+
+
+def _distractor_matches(
+    gt: np.ndarray, g_off: np.ndarray, r_off: np.ndarray, sims: list[np.ndarray], frames
+) -> np.ndarray:
+    """Result rows matched (IoU >= 0.5, Hungarian over all ground truth) to a distractor."""
+    from scipy.optimize import linear_sum_assignment
+
+    removed = []
+    for t in frames:
+        score = sims[t].copy()
+        score[score < MATCH_IOU - _EPS] = 0
+        rows, cols = linear_sum_assignment(-score)
+        ok = score[rows, cols] > _EPS
+        rows, cols = rows[ok], cols[ok]
+        classes = gt[g_off[t] + rows, GT_CLASS].astype(int)
+        removed.append(r_off[t] + cols[np.isin(classes, DISTRACTOR_CLASSES)])
+    return np.concatenate(removed) if removed else np.empty(0, np.int64)
 
 
 def preprocess(gt: np.ndarray, res: np.ndarray, length: int, name: str) -> dict[str, Any]:
-    """The data dict TrackEval's metrics take, built with the MOTChallenge 2D-box rules."""
-    from scipy.optimize import linear_sum_assignment
+    """The data dict TrackEval's metrics take, built with the MOTChallenge 2D-box rules.
 
+    All IoUs are computed in one vectorised pass; the Hungarian distractor matching runs only
+    in frames where a distractor overlaps some result box by IoU >= 0.5 (elsewhere it cannot
+    remove anything).
+    """
     g_off, r_off = frame_offsets(gt, length), frame_offsets(res, length)
-    gt_ids, tr_ids, gt_dets, tr_dets, tr_conf, sims = [], [], [], [], [], []
-    for t in range(length):
-        g = gt[g_off[t] : g_off[t + 1]]
-        r = res[r_off[t] : r_off[t + 1]]
-        sim = iou_tlwh(g[:, 2:6], r[:, 2:6])
-        remove = np.empty(0, np.int64)
-        if len(g) and len(r):
-            score = sim.copy()
-            score[score < MATCH_IOU - _EPS] = 0
-            rows, cols = linear_sum_assignment(-score)
-            ok = score[rows, cols] > _EPS
-            rows, cols = rows[ok], cols[ok]
-            remove = cols[np.isin(g[rows, GT_CLASS].astype(int), DISTRACTOR_CLASSES)]
-        r = np.delete(r, remove, axis=0)
-        sim = np.delete(sim, remove, axis=1)
-        keep = (g[:, CONF].astype(int) != 0) & (g[:, GT_CLASS].astype(int) == PEDESTRIAN)
-        g = g[keep]
-        gt_ids.append(g[:, ID].astype(int))
-        tr_ids.append(r[:, ID].astype(int))
-        gt_dets.append(g[:, 2:6])
-        tr_dets.append(r[:, 2:6])
-        tr_conf.append(r[:, CONF])
-        sims.append(sim[keep])
-    gt_ids, num_gt_ids = _relabel(gt_ids)
-    tr_ids, num_tr_ids = _relabel(tr_ids)
+    frame, gi, ri = _frame_pairs(g_off, r_off)
+    sim_flat = iou_pairs(corners(gt[:, 2:6])[:, gi], corners(res[:, 2:6])[:, ri])
+    sims = _split_matrices(sim_flat, g_off, r_off)
+    distractor = np.isin(gt[:, GT_CLASS].astype(int), DISTRACTOR_CLASSES)
+    candidate = (sim_flat >= MATCH_IOU - _EPS) & distractor[gi]
+    keep_r = np.ones(len(res), bool)
+    keep_r[_distractor_matches(gt, g_off, r_off, sims, np.unique(frame[candidate]))] = False
+    keep_g = (gt[:, CONF].astype(int) != 0) & (gt[:, GT_CLASS].astype(int) == PEDESTRIAN)
+
+    sim_kept = sim_flat[keep_g[gi] & keep_r[ri]]
+    g_kept, r_kept = gt[keep_g], res[keep_r]
+    g2, r2 = frame_offsets(g_kept, length), frame_offsets(r_kept, length)
+    gt_ids, num_gt_ids = _relabel(g_kept[:, ID].astype(int))
+    tr_ids, num_tr_ids = _relabel(r_kept[:, ID].astype(int))
     return {
-        "gt_ids": gt_ids,
-        "tracker_ids": tr_ids,
-        "gt_dets": gt_dets,
-        "tracker_dets": tr_dets,
-        "tracker_confidences": tr_conf,
-        "similarity_scores": sims,
-        "num_gt_dets": int(sum(len(x) for x in gt_ids)),
-        "num_tracker_dets": int(sum(len(x) for x in tr_ids)),
+        "gt_ids": _split(gt_ids, g2),
+        "tracker_ids": _split(tr_ids, r2),
+        "gt_dets": _split(g_kept[:, 2:6], g2),
+        "tracker_dets": _split(r_kept[:, 2:6], r2),
+        "tracker_confidences": _split(r_kept[:, CONF], r2),
+        "similarity_scores": _split_matrices(sim_kept, g2, r2),
+        "num_gt_dets": len(g_kept),
+        "num_tracker_dets": len(r_kept),
         "num_gt_ids": num_gt_ids,
         "num_tracker_ids": num_tr_ids,
         "num_timesteps": length,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -110,8 +109,6 @@ def run_tracker(
     interpolate: int = 0,
     render: bool = False,
     overwrite: bool = False,
-    extra: dict[str, Any] | None = None,
-    on_sequence: Callable[[SequenceRun], None] | None = None,
 ) -> TrackingRun:
     """Track each sequence with a fresh `tracker` and write `<out>/<tracker>/` atomically.
 
@@ -142,8 +139,6 @@ def run_tracker(
                 tracker_seconds=seconds,
             )
             run.sequences.append(result)
-            if on_sequence:
-                on_sequence(result)
         atomic_write_json(
             staging / "run.json",
             {
@@ -152,7 +147,6 @@ def run_tracker(
                 "min_conf": min_conf,
                 "interpolate": interpolate,
                 "root": str(seqs[0].path.parent) if seqs else None,
-                **(extra or {}),
                 "command": invocation(),
                 "created": utc_now(),
             },

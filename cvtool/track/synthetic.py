@@ -9,6 +9,7 @@ every frame. The sequence is written in the MOTChallenge layout (`seqinfo.ini`, 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,9 +116,13 @@ def write_sequence(
         f"seqLength={config.frames}\nimWidth={config.width}\nimHeight={config.height}\n"
         "imExt=.jpg\n",
     )
-    gt_text = "\n".join(
-        f"{int(r[0])},{int(r[1])},{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},1,1,1" for r in gt
+    gt_text = io.StringIO()
+    np.savetxt(
+        gt_text,
+        gt,
+        fmt=["%d", "%d", "%.2f", "%.2f", "%.2f", "%.2f", "%d", "%d", "%d"],
+        delimiter=",",
     )
-    atomic_write_text(seq_dir / "gt" / "gt.txt", gt_text + "\n")
+    atomic_write_text(seq_dir / "gt" / "gt.txt", gt_text.getvalue())
     atomic_write_text(seq_dir / "det" / "det.txt", format_results(dets))
     return read_seqinfo(seq_dir)
