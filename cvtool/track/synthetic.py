@@ -26,7 +26,7 @@ class SyntheticConfig:
     width: int = 960
     height: int = 540
     frame_rate: float = 30.0
-    box_noise: float = 0.05  # jitter std as a fraction of the box size
+    box_noise: float = 0.03  # jitter std as a fraction of the box size
     miss_rate: float = 0.08
     low_score_rate: float = 0.2  # true detections with a score in [0.15, 0.5)
     occlusions: int = 8  # whole gaps of consecutive misses
