@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cvtool.artifacts import atomic_write_text
+from cvtool.console import console
 from cvtool.errors import CvtoolError
 
 MOT_COLUMNS = 10
@@ -196,6 +197,10 @@ def _derive_seqinfo(seq_dir: Path) -> SeqInfo:
 
         with Image.open(images[0]) as im:
             width, height = im.size
+    console.print(
+        f"[yellow]note:[/] {seq_dir} has no seqinfo.ini: {max(last_frames)} frames derived from "
+        "its frames and det/gt files, frame rate assumed 30"
+    )
     return SeqInfo(
         name=seq_dir.name,
         path=seq_dir,
