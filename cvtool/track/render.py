@@ -52,10 +52,13 @@ def render_sequence(seq: SeqInfo, rows: np.ndarray, path: Path) -> Path | None:
 def _draw(image: np.ndarray, rows: np.ndarray) -> None:
     import cv2
 
+    thickness = max(2, image.shape[0] // 360)  # 3 px at 1080p
+    scale = max(0.5, image.shape[0] / 900)
     for row in rows:
         x, y, w, h = (round(v) for v in row[2:6])
         color = id_color(int(row[ID]))
-        cv2.rectangle(image, (x, y), (x + w, y + h), color, 2)
+        cv2.rectangle(image, (x, y), (x + w, y + h), color, thickness)
+        text_y = max(round(30 * scale), y - 2 * thickness)
         cv2.putText(
-            image, str(int(row[ID])), (x, max(12, y - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.6, color, 2
+            image, str(int(row[ID])), (x, text_y), cv2.FONT_HERSHEY_SIMPLEX, scale, color, thickness
         )
