@@ -101,6 +101,9 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["data"], d["out"] = str(self.data), str(self.out)
+        d["model_kwargs"] = {
+            k: str(v) if isinstance(v, Path) else v for k, v in self.model_kwargs.items()
+        }
         for key in ("size", "crop", "mean", "std"):
             if isinstance(d[key], tuple):
                 d[key] = list(d[key])

@@ -30,17 +30,22 @@ class CsvLogger:
         return None
 
 
+def import_wandb() -> Any:
+    """The wandb module, or a CvtoolError saying how to install it."""
+    try:
+        import wandb
+    except ImportError:
+        raise CvtoolError(
+            "--wandb needs the wandb package", "pip install 'cvtool[wandb]'"
+        ) from None
+    return wandb
+
+
 class WandbLogger:
     """Logs each epoch row to a W&B run (honours `WANDB_MODE=offline`)."""
 
     def __init__(self, project: str, run_dir: Path, config: dict[str, Any]) -> None:
-        try:
-            import wandb
-        except ImportError:
-            raise CvtoolError(
-                "--wandb needs the wandb package", "pip install 'cvtool[wandb]'"
-            ) from None
-        self.run = wandb.init(
+        self.run = import_wandb().init(
             project=project, dir=str(run_dir), config=config, name=run_dir.name, resume="allow"
         )
 

@@ -32,7 +32,7 @@ from cvtool.data.transforms import eval_transform, train_transform
 from cvtool.engine import distributed
 from cvtool.engine.checkpoint import read_checkpoint, save_checkpoint
 from cvtool.engine.config import TrainConfig
-from cvtool.engine.loggers import CsvLogger, WandbLogger
+from cvtool.engine.loggers import CsvLogger, WandbLogger, import_wandb
 from cvtool.engine.losses import balanced_weights, build_loss, median_frequency_weights
 from cvtool.engine.mixup import mixed_loss, mixup
 from cvtool.engine.sampling import EpochSampler, ShardSampler, oversample_weights
@@ -115,6 +115,8 @@ class Trainer:
         self.device = ctx.device
         self.cuda = self.device.type == "cuda"
         self.resume_state = self._prepare_run_dir()
+        if cfg.wandb and ctx.is_main:
+            import_wandb()  # fail before any work when the extra is missing
 
         pre = cfg.preprocess
         self.train_ds = open_dataset(cfg.data, "train", train_transform(pre, cfg.augment))
@@ -163,7 +165,7 @@ class Trainer:
     # ------------------------------------------------------------------ set-up
     @property
     def model_kwargs(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.cfg.model_kwargs.items()}
+        return self.cfg.to_dict()["model_kwargs"]
 
     def _prepare_run_dir(self) -> dict[str, Any] | None:
         out, last = self.cfg.out, self.cfg.out / "checkpoints" / "last.pt"

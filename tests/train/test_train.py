@@ -271,3 +271,39 @@ def test_ddp_gloo_two_processes(seg_data: Path, tmp_path: Path) -> None:
     leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []
     shutil.rmtree(out)
+
+
+def test_resnet18_with_local_weights_file(cli, cls_data: Path, tmp_path: Path) -> None:
+    from torchvision.models import resnet18
+
+    torch.save(resnet18(weights=None).state_dict(), tmp_path / "r18.pth")
+    out = tmp_path / "r18"
+    args = ["--data", cls_data, "--out", out, "--epochs", "1", "--size", "32x32"]
+    result = cli("train", "resnet18", *args, "--weights", tmp_path / "r18.pth", "--workers", "0")
+    assert result.exit_code == 0, result.stderr
+    ckpt = load_checkpoint(out)
+    assert ckpt.model_kwargs["weights"] == str(tmp_path / "r18.pth")
+    assert ckpt.model.fc.out_features == 3
+
+
+def test_wandb_logging(monkeypatch, seg_data: Path, tmp_path: Path) -> None:
+    import types
+
+    logged: list[tuple[dict, int]] = []
+
+    class FakeRun:
+        def log(self, row: dict, step: int) -> None:
+            logged.append((row, step))
+
+        def finish(self) -> None:
+            logged.append(({"finished": True}, -1))
+
+    fake = types.SimpleNamespace(init=lambda **kw: FakeRun())
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    train(_config(seg_data, tmp_path / "run", epochs=2, wandb="proj"))
+    assert [step for _, step in logged] == [1, 2, -1]
+    assert logged[1][0]["val_miou"] == float(_history(tmp_path / "run")[1]["val_miou"])
+    monkeypatch.setitem(sys.modules, "wandb", None)
+    with pytest.raises(CvtoolError, match="--wandb needs the wandb package"):
+        train(_config(seg_data, tmp_path / "run2", epochs=1, wandb="proj"))
+    assert not (tmp_path / "run2").exists()
