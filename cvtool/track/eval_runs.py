@@ -107,12 +107,18 @@ def evaluate_runs(
         scores = score_tracker(name, folder, seqs, gts, cross_check=cross_check)
         report.table[name] = scores.table()
         if cross_check:
-            report.cross_check[name] = _compare(report.table[name], scores.cross_check)
+            report.cross_check[name] = compare_with_motmetrics(
+                report.table[name], scores.cross_check
+            )
     _write(report, trackers, Path(gt_root), plot)
     return report
 
 
-def _compare(table: dict[str, dict[str, float]], counts: dict[str, dict[str, float]]) -> dict:
+def compare_with_motmetrics(
+    table: dict[str, dict[str, float]], counts: dict[str, dict[str, float]]
+) -> dict:
+    """motmetrics' MOTA, IDF1, IDSW, FP, FN per sequence and combined, and where they differ
+    from TrackEval's (`table`)."""
     mm = {seq: scores_from_counts(c) for seq, c in counts.items()}
     mm[COMBINED] = scores_from_counts(combine_counts(counts))
     diffs = {
