@@ -99,6 +99,8 @@ def evaluate_runs(
     cross_check: bool = True,
     plot: bool = True,
 ) -> EvalReport:
+    """Score every tracker found in `run_dirs` against `gt_root` and write the artifacts to
+    `out` (see the module docstring)."""
     trackers = discover_trackers(run_dirs)
     seqs = select_sequences(trackers, Path(gt_root), seq_names)
     gts = {s.name: load_ground_truth(s) for s in track(seqs, "loading ground truth")}
