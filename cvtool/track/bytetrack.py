@@ -41,6 +41,9 @@ class ByteTracker:
     """`update(boxes, scores)` per frame -> (M, 6) rows `id, x, y, w, h, score`."""
 
     def __init__(self, config: ByteTrackConfig | None = None, frame_rate: float = 30.0) -> None:
+        from cvtool.ultralytics_env import import_ultralytics
+
+        import_ultralytics()
         from ultralytics.trackers.byte_tracker import BYTETracker
 
         self.config = config or ByteTrackConfig()

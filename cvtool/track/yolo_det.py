@@ -14,27 +14,6 @@ from cvtool.track.mot import SeqInfo, format_results
 PERSON = "person"
 
 
-def load_yolo(weights: str) -> object:
-    """A YOLO model from a local weights file, or a random-weight model from a `.yaml` config.
-
-    Never downloads: a missing weights file fails at once.
-    """
-    from pathlib import PurePath
-
-    if PurePath(weights).suffix not in (".yaml", ".yml") and not Path(weights).is_file():
-        raise CvtoolError(
-            f"YOLO weights file not found: {weights}",
-            "cvtool does not download weights; pass the path of a local .pt file "
-            "(or a model .yaml such as yolov8n.yaml for an untrained model)",
-        )
-    from ultralytics import YOLO
-
-    try:
-        return YOLO(weights)
-    except Exception as e:  # ultralytics raises many types for unreadable files
-        raise CvtoolError(f"cannot load YOLO model {weights}: {e}") from None
-
-
 def detect_sequences(
     seqs: list[SeqInfo],
     weights: str,
@@ -43,7 +22,12 @@ def detect_sequences(
     imgsz: int = 640,
     device: str | None = None,
 ) -> Path:
-    """Run the model on every frame in `img1/`; writes `out/<sequence>.txt` (person boxes)."""
+    """Run the model on every frame in `img1/`; writes `out/<sequence>.txt` (person boxes).
+
+    `weights`: a local `.pt` file, or a model `.yaml` (random weights); nothing is downloaded.
+    """
+    from cvtool.detect.yolo import load_yolo
+
     model = load_yolo(weights)
     names = model.names  # type: ignore[attr-defined]
     person = [i for i, n in names.items() if n == PERSON]

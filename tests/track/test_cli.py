@@ -149,7 +149,7 @@ def test_yolo_without_weights_file_fails_at_once(cli, mot_root: Path, tmp_path: 
     args = ("track", "mot17", "--root", mot_root, "--out", tmp_path / "r", "--detector", "yolo")
     result = cli(*args, "--weights", tmp_path / "yolov8n.pt")
     assert result.exit_code == 1
-    assert "YOLO weights file not found" in result.stderr and "does not download" in result.stderr
+    assert "weights file not found" in result.stderr and "nothing is downloaded" in result.stderr
     assert cli(*args).exit_code == 2  # --weights is required with --detector yolo
 
 
