@@ -137,7 +137,9 @@ def evaluate(
         ..., help="Run folders (holding <tracker>/) or tracker folders (holding <seq>.txt)."
     ),
     gt: Path = typer.Option(..., help="Ground-truth split folder, e.g. MOT17/train."),
-    out: Path | None = typer.Option(None, help="Where to write (default: the first RUN_DIR)."),
+    out: Path | None = typer.Option(
+        None, help="Where to write (default: the first RUN_DIR, when it is a run folder)."
+    ),
     seqs: str = typer.Option("", help="Comma-separated sequences (default: those with results)."),
     cross_check: bool = typer.Option(True, help="Recount CLEAR/ID metrics with motmetrics."),
     per_sequence: bool = typer.Option(True, help="Show per-sequence rows in the table."),
@@ -152,10 +154,10 @@ def evaluate(
 
         cvtool track eval runs/track --gt MOT17/train
     """
-    from cvtool.track.eval_runs import evaluate_runs
+    from cvtool.track.eval_runs import default_output, evaluate_runs
     from cvtool.track.table import print_comparison
 
-    target = out or run_dirs[0]
+    target = out or default_output(run_dirs)
     report = evaluate_runs(
         run_dirs, gt, target, seq_names=parse_csv_list(seqs) or None, cross_check=cross_check
     )

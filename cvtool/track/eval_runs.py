@@ -63,6 +63,18 @@ def discover_trackers(run_dirs: list[Path]) -> dict[str, Path]:
     return found
 
 
+def default_output(run_dirs: list[Path]) -> Path:
+    """The first run folder (it holds `<tracker>/`); a bare tracker folder is left untouched."""
+    first = Path(run_dirs[0])
+    if not first.is_dir() or not any(first.glob("*.txt")):
+        return first  # a missing folder is reported by `discover_trackers`
+    raise CvtoolError(
+        f"{first} is a folder of tracker results, not a run folder; the evaluation is not "
+        "written into it",
+        "pass --out DIR",
+    )
+
+
 def select_sequences(
     trackers: dict[str, Path], gt_root: Path, names: list[str] | None
 ) -> list[SeqInfo]:

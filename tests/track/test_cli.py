@@ -141,8 +141,11 @@ def test_eval_errors(cli, mot_root: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "holds no tracker results" in result.stderr
     (tmp_path / "trk").mkdir()
     (tmp_path / "trk" / "OTHER.txt").write_text("")
-    result = cli("track", "eval", tmp_path / "trk", "--gt", mot_root)
+    result = cli("track", "eval", tmp_path / "trk", "--gt", mot_root, "--out", tmp_path / "e")
     assert result.exit_code == 1 and "no result file is named after a sequence" in result.stderr
+    result = cli("track", "eval", tmp_path / "trk", "--gt", mot_root)
+    assert result.exit_code == 1 and "pass --out" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "trk").iterdir()) == ["OTHER.txt"]
 
 
 def test_yolo_without_weights_file_fails_at_once(cli, mot_root: Path, tmp_path: Path) -> None:
