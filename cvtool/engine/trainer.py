@@ -178,6 +178,9 @@ class Trainer:
             raw = read_checkpoint(last)
             self._check_compatible(raw, last)
             return raw
+        data = self.cfg.data.resolve()
+        if out.resolve() == data or out.resolve() in data.parents:
+            raise CvtoolError(f"--out {out} would contain the dataset {self.cfg.data}")
         if out.is_dir() and any(out.iterdir()) and not self.cfg.overwrite:
             raise CvtoolError(
                 f"output directory {out} already exists and is not empty",
@@ -186,6 +189,11 @@ class Trainer:
             )
         if out.exists() and not out.is_dir():
             raise CvtoolError(f"output {out} exists and is not a directory")
+        if out.is_dir() and any(out.iterdir()) and not (out / "run.json").is_file():
+            raise CvtoolError(
+                f"--overwrite: {out} is not a cvtool run dir (no run.json); not deleting it",
+                "choose another --out",
+            )
         return None
 
     def _create_run_dir(self) -> None:

@@ -156,16 +156,21 @@ def test_resume_errors(seg_data: Path, tmp_path: Path) -> None:
     train(_config(seg_data, tmp_path / "done", epochs=1))
     with pytest.raises(CvtoolError, match="already finished epoch 1 of --epochs 1"):
         train(_config(seg_data, tmp_path / "done", epochs=1, resume=True))
+    again = train(_config(seg_data, tmp_path / "done", epochs=1, overwrite=True, seed=1))
+    assert len(_history(tmp_path / "done")) == 1 and again.history[0]["epoch"] == 1
 
 
 def test_cli_bad_input_exits_1(cli, seg_data: Path, cls_data: Path, tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
+    (raw / "notes.txt").write_text("keep me")
     result = cli("train", "convnet", "--data", seg_data, "--out", tmp_path / "b")
     assert result.exit_code == 1 and "is a classification model" in result.stderr
     cases = [
         (["unet", "--data", raw, "--out", tmp_path / "a"], "no dataset.json"),
-        (["unet", "--data", seg_data, "--out", seg_data], "already exists and is not empty"),
+        (["unet", "--data", seg_data, "--out", raw], "already exists and is not empty"),
+        (["unet", "--data", seg_data, "--out", raw, "--overwrite"], "not a cvtool run dir"),
+        (["unet", "--data", seg_data, "--out", seg_data.parent], "would contain the dataset"),
         (["unet", "--data", seg_data, "--out", tmp_path / "c", "--size", "x"], "--size expects"),
         (
             ["unet", "--data", seg_data, "--out", tmp_path / "d", "--class-weights", "1,2"],
