@@ -1,9 +1,9 @@
 """Run a trained segmentation checkpoint over a split and evaluate it.
 
-Images are decoded and preprocessed in worker processes (`parallel_map`), batched, run with
-`torch.inference_mode` (AMP on CUDA), and the logits are upsampled bilinearly to each label
-mask's own resolution, so every labelled pixel is scored. The checkpoint's resize is applied as
-in validation; its centre crop is not (a crop would leave labelled pixels unscored).
+Images are decoded in worker processes (`parallel_map`), preprocessed on the device, batched,
+run with `torch.inference_mode` (AMP on CUDA), and the logits are upsampled bilinearly to each
+label mask's own resolution, so every labelled pixel is scored. The checkpoint's resize is
+applied as in validation; its centre crop is not (a crop would leave labelled pixels unscored).
 """
 
 from __future__ import annotations
@@ -36,16 +36,6 @@ def pick_device(device: str | None) -> Any:
     if chosen.type == "cuda" and not torch.cuda.is_available():
         raise CvtoolError(f"--device {device} asked for CUDA, but no CUDA device is available")
     return chosen
-
-
-def preprocess_item(
-    item: SplitItem, num_classes: int, ignore_index: int, transform: Any
-) -> tuple[np.ndarray, np.ndarray]:
-    """Worker side: `(normalised float32 image (3, h, w), label mask (H, W))`."""
-    import torch
-
-    image, mask = load_labelled_image(item, num_classes, ignore_index)
-    return transform(torch.from_numpy(image)).numpy(), mask
 
 
 def _check_classes(checkpoint: Any, split: EvalSplit) -> None:
@@ -81,19 +71,14 @@ def model_batches(
     p = checkpoint.preprocess
     transform = eval_transform(size=p.size, crop=None, mean=p.mean, std=p.std)
     m = split.manifest
-    load = partial(
-        preprocess_item,
-        num_classes=m.num_classes,
-        ignore_index=m.ignore_index,
-        transform=transform,
-    )
+    load = partial(load_labelled_image, num_classes=m.num_classes, ignore_index=m.ignore_index)
     model = checkpoint.model.to(device).eval()
     autocast = device.type == "cuda" and amp
     pending: list[tuple[SplitItem, np.ndarray, np.ndarray]] = []
 
     def run(group: list[tuple[SplitItem, np.ndarray, np.ndarray]]) -> Batch:
         items = [g[0] for g in group]
-        images = torch.from_numpy(np.stack([g[1] for g in group])).to(device, non_blocking=True)
+        images = torch.stack([transform(torch.from_numpy(g[1]).to(device)) for g in group])
         labels = torch.from_numpy(np.stack([g[2] for g in group])).to(device)
         with torch.inference_mode(), torch.autocast(device.type, enabled=autocast):
             logits = model(images)

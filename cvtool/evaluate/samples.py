@@ -1,10 +1,15 @@
-"""Per-image loading for `parallel_map` workers: decode and check, nothing else."""
+"""Per-image loading for `parallel_map` workers: decode and check, nothing else.
+
+No torch here: the workers are forked from a process whose torch thread pools are running, and
+torch operations in such a child can deadlock.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from cvtool.data.datasets import read_image, read_mask
+from cvtool.data.datasets import read_mask
+from cvtool.data.images import read_rgb
 from cvtool.errors import CvtoolError
 from cvtool.evaluate.split import SplitItem
 
@@ -13,14 +18,13 @@ def load_labelled_image(
     item: SplitItem, num_classes: int, ignore_index: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """`(image (3, H, W) uint8, label mask (H, W) uint8)` of one split item, same size."""
-    image = read_image(item.image).numpy()
+    image = read_rgb(item.image)
     mask = read_mask(item.mask, num_classes, ignore_index)
-    if image.shape[1:] != mask.shape:
+    if image.shape[:2] != mask.shape:
         raise CvtoolError(
-            f"label mask {item.mask} is {_size(mask)} but its image {item.image} is "
-            f"{image.shape[2]}x{image.shape[1]}"
+            f"label mask {item.mask} is {_size(mask)} but its image {item.image} is {_size(image)}"
         )
-    return image, mask
+    return np.ascontiguousarray(image.transpose(2, 0, 1)), np.array(mask)
 
 
 def load_prediction_pair(

@@ -17,18 +17,21 @@ def plot_iou_histograms(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     n_bins = len(class_counts)
     edges = np.linspace(0, 1, n_bins + 1)
     centers, width = (edges[:-1] + edges[1:]) / 2, 1 / n_bins
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for ax, counts, what in ((axes[0], class_counts, "classes"), (axes[1], image_counts, "images")):
+    panels = ((axes[0], class_counts, "class"), (axes[1], image_counts, "image"))
+    for ax, counts, what in panels:
         ax.bar(centers, counts, width=width, edgecolor="black", color="tab:blue")
         ax.set_xlim(0, 1)
         ax.set_xticks(edges)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("IoU")
-        ax.set_ylabel(f"number of {what}")
-        ax.set_title(f"{title}: per-{what[:-1]} IoU (n={int(np.sum(counts))})")
+        ax.set_ylabel(f"number of {what}es" if what == "class" else f"number of {what}s")
+        ax.set_title(f"{title}: per-{what} IoU (n={int(np.sum(counts))})")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
