@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cvtool.models.torchvision_seg import load_backbone
+from cvtool.models.weights import load_backbone
 
 RESNET18_URL = "https://download.pytorch.org/models/resnet18-f37072fd.pth"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from cvtool.models.weights import load_into, load_weights_file, torchvision_state_dict
+from cvtool.models.weights import load_backbone
 
 RESNET50_URL = "https://download.pytorch.org/models/resnet50-0676ba61.pth"
 
@@ -27,14 +27,6 @@ class OutTensor(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)["out"]
-
-
-def load_backbone(backbone: nn.Module, pretrained: bool, weights: str | Path | None, url: str):
-    """Load ImageNet weights (downloaded from `url`, or the local file `weights`)."""
-    if weights is not None:
-        load_into(backbone, load_weights_file(weights), str(weights))
-    elif pretrained:
-        load_into(backbone, torchvision_state_dict(url), Path(url).name)
 
 
 def _build(factory: Callable, num_classes: int, pretrained: bool, weights) -> OutTensor:

@@ -80,3 +80,12 @@ def load_into(module: Any, state: dict[str, Any], source: str, allow_missing: tu
             "use the weights file of this model's backbone (ImageNet weights) or --no-pretrained",
         )
     module.load_state_dict(usable, strict=False)
+
+
+def load_backbone(backbone: Any, pretrained: bool, weights: str | Path | None, url: str) -> None:
+    """Load ImageNet weights into `backbone`: the local file `weights` if given, else (when
+    `pretrained`) torchvision's file at `url`."""
+    if weights is not None:
+        load_into(backbone, load_weights_file(weights), str(weights))
+    elif pretrained:
+        load_into(backbone, torchvision_state_dict(url), Path(urlparse(url).path).name)

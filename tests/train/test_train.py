@@ -312,3 +312,21 @@ def test_wandb_logging(monkeypatch, seg_data: Path, tmp_path: Path) -> None:
     with pytest.raises(CvtoolError, match="--wandb needs the wandb package"):
         train(_config(seg_data, tmp_path / "run2", epochs=1, wandb="proj"))
     assert not (tmp_path / "run2").exists()
+
+
+def test_auto_class_weights_from_training_masks(seg_data: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    from cvtool.engine.losses import median_frequency_weights
+
+    train(_config(seg_data, tmp_path / "run", epochs=1, class_weights="auto", loss="focal"))
+    pixels, image_pixels = np.zeros(3), np.zeros(3)
+    for name in (seg_data / "splits" / "train.txt").read_text().split():
+        mask = np.asarray(Image.open(seg_data / "masks" / f"{Path(name).stem}.png"))
+        counts = np.bincount(mask[mask != 255], minlength=3)
+        pixels += counts
+        image_pixels += (counts > 0) * (mask != 255).sum()
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    freq = pixels / image_pixels
+    assert run["class_weights"] == pytest.approx(list(np.median(freq) / freq))
+    assert run["class_weights"] == pytest.approx(median_frequency_weights(pixels, image_pixels))
