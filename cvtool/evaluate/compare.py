@@ -123,18 +123,25 @@ def to_markdown(comparison: Comparison) -> str:
 
 
 def print_comparison(comparison: Comparison) -> None:
-    table = Table(title=f"{comparison.task} comparison", title_justify="left")
-    table.add_column("model")
-    table.add_column("split")
-    table.add_column("images", justify="right")
+    """The table on stderr; split and image count go to the title when every row shares them."""
+    uniform = len(set(zip(comparison.splits, comparison.images, strict=True))) == 1
+    title = f"{comparison.task} comparison"
+    if uniform:
+        title += f" — {comparison.splits[0]} split, {comparison.images[0]} images"
+    table = Table(title=title, title_justify="left")
+    table.add_column("model", overflow="fold", min_width=10)
+    if not uniform:
+        table.add_column("split")
+        table.add_column("images", justify="right")
     for _, label, higher in comparison.columns:
-        table.add_column(f"{label} {_arrow(higher)}", justify="right")
+        table.add_column(f"{label} {_arrow(higher)}", justify="right", min_width=6)
     for i, label in enumerate(comparison.labels):
         cells = [
             "—" if value is None else f"[bold green]{value:.4f}[/]" if best else f"{value:.4f}"
             for value, best in comparison.cells(i)
         ]
-        table.add_row(label, comparison.splits[i], str(comparison.images[i]), *cells)
+        where = [] if uniform else [comparison.splits[i], str(comparison.images[i])]
+        table.add_row(label, *where, *cells)
     console.print(table)
     if len(set(comparison.splits)) > 1:
         console.print("[yellow]warning:[/] the evaluations are on different splits")

@@ -27,13 +27,13 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
     """Print the headline and per-class tables of a `metrics.json` dict."""
     head = Table(title=f"{title} — {metrics['images']} images", title_justify="left")
     for label in HEADLINE_LABELS.values():
-        head.add_column(label, justify="right")
+        head.add_column(label, justify="right", min_width=6)
     head.add_row(*(fmt(metrics["headline"][key]) for key in HEADLINE_LABELS))
     console.print(head)
 
     per_class = Table(show_edge=False)
     for column in ("class", "IoU", "Dice", "precision", "recall", "AP", "pixels"):
-        per_class.add_column(column, justify="left" if column == "class" else "right")
+        per_class.add_column(column, justify="left" if column == "class" else "right", min_width=6)
     for row in metrics["classes"]:
         if not row["present"]:
             per_class.add_row(row["name"], "[dim]absent[/]", "", "", "", "", "0")

@@ -78,7 +78,7 @@ def _oracle_probs(model, data_dir, masks):
 def test_checkpoint_evaluation_matches_oracles(cli, tmp_path, seg_data):
     data_dir, masks = seg_data
     model = save_run(tmp_path / "run", data_dir)
-    result = cli("evaluate", tmp_path / "run", "--workers", 1, "--batch-size", 2, "--device",
+    result = cli("evaluate", tmp_path / "run", "--workers", 2, "--batch-size", 2, "--device",
                  "cpu", "--save-masks")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     out = tmp_path / "run" / "eval-test"
