@@ -117,15 +117,19 @@ def _common_options(spec: ModelSpec) -> dict[str, tuple[Any, Any]]:
             typer.Option(False, "--oversample", help="Draw images with rare classes more often."),
         ),
         "size": (
-            str,
+            Optional[str],  # noqa: UP045
             typer.Option(
-                "256" if seg else "224x224",
-                help="Resize: N (shorter side) or HxW; '' keeps the original size.",
+                None,
+                help="Resize: N (shorter side) or HxW; '' keeps the original size. "
+                + ("Default 256 (with --crop 256)." if seg else "Default 224x224."),
             ),
         ),
         "crop": (
-            str,
-            typer.Option("256" if seg else "", help="Centre crop after resizing: N or HxW."),
+            Optional[str],  # noqa: UP045
+            typer.Option(
+                None,
+                help="Centre crop after resizing: N or HxW; none unless the default --size.",
+            ),
         ),
         "mean": (str, typer.Option("0.485,0.456,0.406", help="Normalisation mean (RGB).")),
         "std": (str, typer.Option("0.229,0.224,0.225", help="Normalisation std (RGB).")),
@@ -184,8 +188,8 @@ def _register(name: str, spec: ModelSpec) -> None:
         model_kwargs = {k: v.value if isinstance(v, Enum) else v for k, v in model_kwargs.items()}
         for key in ("optimizer", "scheduler", "loss", "augment"):
             kw[key] = kw[key].value
-        kw["size"] = parse_size(kw["size"], "--size")
-        kw["crop"] = parse_size(kw["crop"], "--crop")
+        for key in ("size", "crop"):  # None = the task's default, '' = none
+            kw[key] = "default" if kw[key] is None else parse_size(kw[key], f"--{key}")
         kw["mean"], kw["std"] = _floats(kw["mean"], "--mean"), _floats(kw["std"], "--std")
         result = train(TrainConfig(model=name, model_kwargs=model_kwargs, **kw))
         if not result.main:

@@ -62,6 +62,19 @@ class Preprocess:
             return (self.crop, self.crop) if isinstance(self.crop, int) else _size_tuple(self.crop)
         return _size_tuple(self.size)
 
+    def validate(self) -> None:
+        """Refuse a centre crop larger than the resized image (it would pad with fake labels)."""
+        if self.crop is None or self.size is None:
+            return
+        crop = (self.crop, self.crop) if isinstance(self.crop, int) else self.crop
+        short = min(self.size) if isinstance(self.size, tuple) else self.size
+        size = self.size if isinstance(self.size, tuple) else (short, short)
+        if crop[0] > size[0] or crop[1] > size[1]:
+            raise CvtoolError(
+                f"--crop {crop[0]}x{crop[1]} is larger than the resized image (--size {self.size})",
+                "choose a crop no larger than --size",
+            )
+
     def to_dict(self) -> dict[str, Any]:
         as_json = lambda s: list(s) if isinstance(s, tuple) else s  # noqa: E731
         return {

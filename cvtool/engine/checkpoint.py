@@ -5,8 +5,9 @@ builder kwargs, task, classes, ignore index, preprocessing, the dataset path, ep
 state dict and the training state (optimizer, scheduler, AMP scaler, history, best score) that
 `--resume` needs.
 
->>> ckpt = load_checkpoint(resolve_checkpoint(Path("runs/unet")))   # best.pt, else last.pt
->>> logits = ckpt.model(eval_transform(**ckpt.preprocess.to_dict())(image)[0][None])
+>>> ckpt = load_checkpoint(Path("runs/unet"))     # a run dir (best.pt, else last.pt) or a .pt
+>>> image = eval_transform(**ckpt.preprocess.to_dict())(image_uint8)   # (3, H, W) float
+>>> logits = ckpt.model(image[None])
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ TASK_SIZES: dict[str, tuple[Size, Size]] = {
 @dataclass
 class TrainConfig:
     """Everything a training run depends on. `None` optimizer settings mean "the model's
-    default" (see `ModelSpec.defaults`); `"default"` sizes mean the task's (`TASK_SIZES`)."""
+    default" (see `ModelSpec.defaults`); `"default"` size means the task's (`TASK_SIZES`), and
+    `"default"` crop the task's crop with the task's size, no crop with a chosen size."""
 
     model: str
     data: Path
@@ -75,12 +76,16 @@ class TrainConfig:
             if self.label_smoothing is not None
             else d.get("label_smoothing", 0.0),
             size=size if self.size == "default" else self.size,
-            crop=crop if self.crop == "default" else self.crop,
+            # the task's crop goes with the task's size; a chosen size means no crop by default
+            crop=(crop if self.size == "default" else None)
+            if self.crop == "default"
+            else self.crop,
         )
         out.validate()
         return out
 
     def validate(self) -> None:
+        self.preprocess.validate()
         checks = [
             (self.epochs >= 1, f"--epochs must be at least 1, got {self.epochs}"),
             (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),

@@ -177,6 +177,10 @@ def test_cli_bad_input_exits_1(cli, seg_data: Path, cls_data: Path, tmp_path: Pa
             "--class-weights needs 3",
         ),
         (["unet", "--data", seg_data, "--out", tmp_path / "e", "--loss", "bce"], "binary"),
+        (
+            ["unet", "--data", seg_data, "--out", tmp_path / "f", "--size", "24", "--crop", "32"],
+            "larger than the resized image",
+        ),
     ]
     for args, message in cases:
         result = cli("train", *args, *TINY[:2])
@@ -330,3 +334,16 @@ def test_auto_class_weights_from_training_masks(seg_data: Path, tmp_path: Path) 
     freq = pixels / image_pixels
     assert run["class_weights"] == pytest.approx(list(np.median(freq) / freq))
     assert run["class_weights"] == pytest.approx(median_frequency_weights(pixels, image_pixels))
+
+
+def test_size_and_crop_defaults() -> None:
+    from cvtool.models import get_spec
+
+    seg, cls = get_spec("unet"), get_spec("convnet")
+    base = TrainConfig(model="unet", data=Path("d"), out=Path("o"))
+    assert (base.resolved(seg).size, base.resolved(seg).crop) == (256, 256)
+    assert (base.resolved(cls).size, base.resolved(cls).crop) == ((224, 224), None)
+    chosen = TrainConfig(model="unet", data=Path("d"), out=Path("o"), size=(96, 128))
+    assert chosen.resolved(seg).crop is None
+    none = TrainConfig(model="unet", data=Path("d"), out=Path("o"), size=None)
+    assert none.resolved(seg).preprocess.output_size is None
