@@ -33,7 +33,7 @@ class DemoOptions:
     out: Path
     seed: int = 0
     workers: int | None = None
-    epochs: int = 3
+    epochs: int = 10
     detector_weights: Path | None = None
 
 
@@ -65,6 +65,22 @@ def _prepare(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
         f"COCO shapes -> semantic masks ({sum(splits.values())} images, splits {splits})",
         dataset,
         numbers={"splits": splits},
+    )
+
+
+def _train(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
+    from cvtool.engine.demo import train_demo_unet
+
+    result = train_demo_unet(
+        state["dataset"], opts.out / "train" / "unet", epochs=opts.epochs, seed=opts.seed
+    )
+    state["run_dir"] = result.run_dir
+    first, best = result.history[0], result.best_value
+    return DemoStep(
+        "train",
+        f"U-Net, {opts.epochs} epochs on the CPU (best epoch {result.best_epoch})",
+        result.run_dir,
+        numbers={"val mIoU first": first.get("val_miou"), f"best {result.best_metric}": best},
     )
 
 
@@ -111,6 +127,7 @@ def _track(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
 
 LEGS: tuple[tuple[str, Callable[[DemoOptions, dict[str, Any]], DemoStep]], ...] = (
     ("prepare", _prepare),
+    ("train", _train),
     ("detect", _detect),
     ("track", _track),
 )
