@@ -122,3 +122,28 @@ def test_unreadable_state_names_the_file(tmp_path) -> None:
 def test_update_rejects_wrong_probability_shape() -> None:
     with pytest.raises(ValueError, match="not \\(B, 4, H, W\\)"):
         SegmentationEvaluator(N).update(torch.zeros(1, 2, 2), probs=torch.zeros(1, 3, 2, 2))
+
+
+def test_per_image_counts_match_sklearn_per_image() -> None:
+    from cvtool.metrics.confusion import ConfusionMatrix
+
+    target, probs = next(_batches(4))
+    pred = probs.argmax(1)
+    cm = ConfusionMatrix(N)
+    counts = cm.update_per_image(pred, target).numpy()
+    for i in range(len(target)):
+        keep = target[i].numpy().ravel() != 255
+        expected = confusion_matrix(
+            target[i].numpy().ravel()[keep], pred[i].numpy().ravel()[keep], labels=range(N)
+        )
+        np.testing.assert_array_equal(counts[i], expected)
+    np.testing.assert_array_equal(cm.numpy(), counts.sum(0))
+
+
+def test_half_precision_probabilities_give_the_same_confusion() -> None:
+    target, probs = next(_batches(5))
+    full, half = SegmentationEvaluator(N), SegmentationEvaluator(N)
+    full.update(target, probs=probs)
+    half.update(target, probs=probs.half(), pred=probs.argmax(1))
+    np.testing.assert_array_equal(full.compute().scores.confusion, half.compute().scores.confusion)
+    assert half.compute().calibration.ece == pytest.approx(full.compute().calibration.ece, abs=1e-3)
