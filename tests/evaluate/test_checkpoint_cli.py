@@ -100,6 +100,11 @@ def test_checkpoint_evaluation_matches_oracles(cli, tmp_path, seg_data):
     with Image.open(out / "masks" / "img3.png") as saved:
         np.testing.assert_array_equal(np.asarray(saved), full["img3.png"])
     assert (out / "masks_colored" / "img3.png").is_file()
+    # the saved masks chain into --predictions and score the same
+    again = cli("evaluate", "--predictions", out / "masks", "--data", data_dir, "--out",
+                tmp_path / "again", "--workers", 1, "--max-failures", 0)  # fmt: skip
+    assert again.exit_code == 0, again.stderr
+    assert (tmp_path / "again" / "confusion.csv").read_text() == (out / "confusion.csv").read_text()
 
 
 def test_checkpoint_bad_inputs(cli, tmp_path, seg_data):
