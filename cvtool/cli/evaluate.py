@@ -13,19 +13,19 @@ app = typer.Typer()
 
 @stage_command(app, "evaluate")
 def evaluate(
-    paths: list[Path] = typer.Argument(
+    paths: list[Path] | None = typer.Argument(
         None,
         help="A run directory or checkpoint file; with --merge, the shard eval directories.",
         show_default=False,
     ),
-    data: Path = typer.Option(
+    data: Path | None = typer.Option(
         None, "--data", help="Prepared dataset dir (default: the one the model was trained on)."
     ),
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
-    out: Path = typer.Option(
+    out: Path | None = typer.Option(
         None, "--out", help="Eval dir to write (default: RUN/eval-SPLIT, or MASK_DIR-eval-SPLIT)."
     ),
-    predictions: Path = typer.Option(
+    predictions: Path | None = typer.Option(
         None,
         "--predictions",
         metavar="MASK_DIR",
@@ -34,12 +34,12 @@ def evaluate(
     merge: bool = typer.Option(
         False, "--merge", help="Merge the eval dirs of shards given as arguments (needs --out)."
     ),
-    shard: str = typer.Option(
+    shard: str | None = typer.Option(
         None, "--shard", metavar="I/N", help="Evaluate only every N-th image from the I-th."
     ),
     bins: int = typer.Option(15, "--bins", min=1, help="Calibration bins (equal width)."),
     batch_size: int = typer.Option(4, "--batch-size", min=1, help="Images per forward pass."),
-    device: str = typer.Option(
+    device: str | None = typer.Option(
         None, "--device", help="cpu, cuda, cuda:1 (default: cuda when available)."
     ),
     amp: bool = typer.Option(True, "--amp/--no-amp", help="Mixed precision on CUDA."),
@@ -50,7 +50,7 @@ def evaluate(
     save_masks: bool = typer.Option(
         False, "--save-masks", help="Also write predicted masks/ and masks_colored/."
     ),
-    workers: int = typer.Option(None, "--workers", min=1, help="Image decoding processes."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Image decoding processes."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing eval dir."),
 ) -> CommandResult:
     """Evaluate a segmentation model on a dataset split and write an eval directory.
