@@ -80,14 +80,15 @@ def model_batches(
         items = [g[0] for g in group]
         images = torch.stack([transform(torch.from_numpy(g[1]).to(device)) for g in group])
         labels = torch.from_numpy(np.stack([g[2] for g in group])).to(device)
-        with torch.inference_mode(), torch.autocast(device.type, enabled=autocast):
-            logits = model(images)
-        logits = logits.float()
-        if logits.shape[-2:] != labels.shape[-2:]:
-            logits = torch.nn.functional.interpolate(
-                logits, size=labels.shape[-2:], mode="bilinear", align_corners=False
-            )
-        probs = logits.softmax(dim=1)
+        with torch.inference_mode():
+            with torch.autocast(device.type, enabled=autocast):
+                logits = model(images)
+            logits = logits.float()  # softmax and upsampling in float32, also under AMP
+            if logits.shape[-2:] != labels.shape[-2:]:
+                logits = torch.nn.functional.interpolate(
+                    logits, size=labels.shape[-2:], mode="bilinear", align_corners=False
+                )
+            probs = logits.softmax(dim=1)
         return items, labels, probs, probs.argmax(dim=1)
 
     samples = parallel_map(load, split.items, workers, f"evaluating {len(split.items)} images")
