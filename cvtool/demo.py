@@ -62,9 +62,9 @@ def _prepare(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     splits = summary.get("splits", {})
     return DemoStep(
         "prepare",
-        f"COCO shapes -> semantic masks ({sum(splits.values())} images, splits {splits})",
+        f"COCO shapes -> semantic masks, {sum(splits.values())} images",
         dataset,
-        numbers={"splits": splits},
+        numbers={f"{name} images": count for name, count in splits.items()},
     )
 
 
@@ -81,6 +81,26 @@ def _train(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
         f"U-Net, {opts.epochs} epochs on the CPU (best epoch {result.best_epoch})",
         result.run_dir,
         numbers={"val mIoU first": first.get("val_miou"), f"best {result.best_metric}": best},
+    )
+
+
+def _evaluate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
+    from cvtool.evaluate import EvalSettings, evaluate_checkpoint
+
+    outcome = evaluate_checkpoint(
+        state["run_dir"],
+        split="test",
+        out=opts.out / "evaluate" / "unet-test",
+        settings=EvalSettings(max_failures=4, workers=opts.workers, overwrite=True),
+        device="cpu",
+    )
+    state["eval_dir"] = outcome.path
+    headline = outcome.headline
+    return DemoStep(
+        "evaluate",
+        "U-Net on the test split: IoU/Dice per class, ECE, failure gallery",
+        outcome.path,
+        numbers={k: headline[k] for k in ("miou", "pixel_accuracy", "ece") if headline.get(k)},
     )
 
 
@@ -115,7 +135,7 @@ def _track(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
 
     result = run_track_demo(opts.out / "track", seed=opts.seed)
     numbers = {
-        f"{tracker} {metric}": round(values[metric], 3)
+        f"{tracker} {metric}": float(values[metric])
         for tracker, values in result.metrics.items()
         for metric in ("HOTA", "MOTA", "IDF1")
         if metric in values
@@ -128,6 +148,7 @@ def _track(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
 LEGS: tuple[tuple[str, Callable[[DemoOptions, dict[str, Any]], DemoStep]], ...] = (
     ("prepare", _prepare),
     ("train", _train),
+    ("evaluate", _evaluate),
     ("detect", _detect),
     ("track", _track),
 )

@@ -39,14 +39,18 @@ def demo(
 
     opts = DemoOptions(out, seed, workers, epochs, detector_weights)
     steps = run_demo(opts, overwrite=overwrite)
-    table = Table(title="cvtool demo: what each stage produced")
-    for column in ("stage", "what", "where", "numbers", "time"):
-        table.add_column(column)
+    table = Table(title="cvtool demo: what each stage produced", show_lines=True)
+    table.add_column("stage", style="bold")
+    table.add_column("what")
+    table.add_column(f"where (under {out})", overflow="fold")
+    table.add_column("numbers", no_wrap=True)
+    table.add_column("time", justify="right")
     for s in steps:
-        numbers = ", ".join(
+        numbers = "\n".join(
             f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in s.numbers.items()
         )
-        table.add_row(s.stage, s.produced, str(s.path), numbers, f"{s.seconds:.1f}s")
+        where = s.path.relative_to(out) if s.path.is_relative_to(out) else s.path
+        table.add_row(s.stage, s.produced, str(where), numbers, f"{s.seconds:.1f}s")
     console.print(table)
     plots = sorted(str(p) for p in out.glob("*/**/plots") if p.is_dir())
     if plots:
