@@ -71,9 +71,9 @@ def resolve_weights(name: str, to: Path | None = None) -> WeightsTarget:
     yolo = _yolo_name(name)
     if yolo is not None:
         if to is None:
-            from ultralytics.utils import SETTINGS
+            from cvtool.ultralytics_env import import_ultralytics
 
-            to = Path(SETTINGS["weights_dir"])
+            to = Path(import_ultralytics().utils.SETTINGS["weights_dir"])
         return WeightsTarget(yolo, "ultralytics", YOLO_WEIGHTS[yolo], Path(to))
     source = torchvision_source(name)
     if to is None:
