@@ -74,6 +74,8 @@ def evaluate(
     from cvtool.artifacts import read_json
     from cvtool.detect.evaluate import evaluate_detections
 
+    if source.name == "predictions.json" and (source.parent / "run.json").is_file():
+        source = source.parent  # what `detect run` prints: evaluate into its run dir
     if source.is_dir():
         predictions = source / "predictions.json"
         if annotations is None and (source / "run.json").is_file():

@@ -59,6 +59,12 @@ def test_eval_run_dir_finds_its_annotations(cli, tmp_path, tiny_gt_path):
     result = cli("detect", "eval", run, "--no-plots")
     assert result.exit_code == 0, result.stderr
     assert (run / "coco_eval.json").is_file()
+    # the predictions path that `detect run` prints chains to the same run dir
+    (run / "coco_eval.json").unlink()
+    result = cli("detect", "eval", run / "predictions.json", "--no-plots")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(run)
+    assert (run / "coco_eval.json").is_file()
 
 
 def test_eval_unscored_predictions_are_reported(cli, tmp_path, tiny_gt_path):
