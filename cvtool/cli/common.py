@@ -76,24 +76,19 @@ def stage_command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> C
                 raise typer.Exit(1) from None
             _emit(result, json_output)
 
+        # Typer reads option declarations from parameter defaults.
         extra = [
             inspect.Parameter(
-                "json_output",
+                name,
                 inspect.Parameter.KEYWORD_ONLY,
-                default=False,
+                default=typer.Option(False, flag, help=text),
                 annotation=bool,
-            ),
-            inspect.Parameter(
-                "debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=bool
-            ),
+            )
+            for name, flag, text in (
+                ("json_output", "--json", "Print a JSON summary on stdout."),
+                ("debug", "--debug", "Show full tracebacks on errors."),
+            )
         ]
-        # Typer reads the option declarations from the defaults.
-        extra[0] = extra[0].replace(
-            default=typer.Option(False, "--json", help="Print a JSON summary on stdout.")
-        )
-        extra[1] = extra[1].replace(
-            default=typer.Option(False, "--debug", help="Show full tracebacks on errors.")
-        )
         signature = inspect.signature(fn)
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=[*signature.parameters.values(), *extra]
