@@ -1,4 +1,4 @@
-"""`cvtool evaluate`: score a segmentation model (or its predicted masks) on a dataset split."""
+"""`cvtool evaluate`: score a segmentation model, its predicted masks, or a classifier."""
 
 from __future__ import annotations
 
@@ -46,22 +46,36 @@ def evaluate(
     fail_threshold: float = typer.Option(
         0.5, "--fail-threshold", min=0.0, max=1.0, help="Gallery: images with IoU at most this."
     ),
-    max_failures: int = typer.Option(12, "--max-failures", min=0, help="Gallery size."),
+    max_failures: int = typer.Option(
+        12, "--max-failures", min=0, help="Gallery size (classifiers: most confident mistakes)."
+    ),
+    tsne_max: int = typer.Option(
+        200,
+        "--tsne-max",
+        min=0,
+        help="Classifiers: t-SNE of at most N train and N val images (0 = no t-SNE).",
+    ),
     save_masks: bool = typer.Option(
         False, "--save-masks", help="Also write predicted masks/ and masks_colored/."
     ),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Image decoding processes."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing eval dir."),
 ) -> CommandResult:
-    """Evaluate a segmentation model on a dataset split and write an eval directory.
+    """Evaluate a segmentation model or a classifier on a dataset split; write an eval dir.
 
-    Pixel accuracy, mean class accuracy, mIoU, frequency-weighted IoU; per class IoU, Dice,
-    precision, recall, pixel-wise average precision; IoU histograms; calibration (ECE, MCE,
-    reliability diagram); confusion matrix; a gallery of the worst images.
+    Segmentation: pixel accuracy, mean class accuracy, mIoU, frequency-weighted IoU; per class
+    IoU, Dice, precision, recall, pixel-wise average precision; IoU histograms; calibration
+    (ECE, MCE, reliability diagram); confusion matrix; a gallery of the worst images.
+
+    Classification: accuracy, macro and per-class precision/recall/F1, confusion matrix, ECE,
+    MCE and reliability diagram, a gallery of the most confident mistakes, and t-SNE (2-D and
+    3-D) of the penultimate features of train and val images.
 
     Examples:
 
         cvtool evaluate runs/unet --split test
+
+        cvtool evaluate runs/convnet --split test --tsne-max 100
 
         cvtool evaluate --predictions other/masks --data data/camvid --split test
 
@@ -73,7 +87,9 @@ def evaluate(
     from cvtool.evaluate.split import parse_shard
 
     paths = paths or []
-    settings = EvalSettings(bins, fail_threshold, max_failures, save_masks, workers, overwrite)
+    settings = EvalSettings(
+        bins, fail_threshold, max_failures, save_masks, workers, overwrite, tsne_max
+    )
     if merge:
         if out is None or len(paths) < 2 or predictions is not None:
             raise typer.BadParameter("--merge takes two or more shard eval dirs and --out")

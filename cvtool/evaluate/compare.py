@@ -66,12 +66,16 @@ def load_comparison(eval_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     if not dirs:
         raise CvtoolError("no eval directories to compare")
     metas = [read_json(d / "metrics.json", "eval metrics") for d in dirs]
-    tasks = {m.get("task") for m in metas}
-    if len(tasks) != 1:
+    by_task: dict[str, list[str]] = {}
+    for d, m in zip(dirs, metas, strict=True):
+        by_task.setdefault(str(m.get("task")), []).append(str(d))
+    if len(by_task) != 1:
+        listing = "; ".join(f"{task}: {', '.join(ds)}" for task, ds in by_task.items())
         raise CvtoolError(
-            f"cannot compare evaluations of different tasks ({', '.join(map(str, tasks))})"
+            f"cannot compare evaluations of different tasks ({listing})",
+            "their metrics differ (mIoU vs accuracy); compare each task's eval dirs separately",
         )
-    task = tasks.pop()
+    task = next(iter(by_task))
     if task not in COLUMNS:
         raise CvtoolError(f"{dirs[0] / 'metrics.json'}: unknown task {task!r}")
     labels = [_label(d, m) for d, m in zip(dirs, metas, strict=True)]

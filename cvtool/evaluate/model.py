@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from cvtool.artifacts import DatasetManifest
 from cvtool.errors import CvtoolError
 from cvtool.evaluate.runner import Batch, EvalOutcome, EvalSettings, run_evaluation
 from cvtool.evaluate.samples import load_labelled_image
@@ -38,20 +39,21 @@ def pick_device(device: str | None) -> Any:
     return chosen
 
 
-def _check_classes(checkpoint: Any, split: EvalSplit) -> None:
+def check_classes(checkpoint: Any, manifest: DatasetManifest, data_dir: Path) -> None:
+    """Refuse a dataset whose classes (or ignore index) differ from the checkpoint's."""
     mine = [c.name for c in checkpoint.classes]
-    theirs = split.manifest.class_names
+    theirs = manifest.class_names
     if mine != theirs:
         raise CvtoolError(
             f"checkpoint {checkpoint.path} was trained on {len(mine)} classes ({', '.join(mine)}) "
-            f"but {split.data_dir / 'dataset.json'} defines {len(theirs)} "
+            f"but {data_dir / 'dataset.json'} defines {len(theirs)} "
             f"({', '.join(theirs)})",
             "evaluate on a dataset prepared with the same classes",
         )
-    if checkpoint.ignore_index != split.manifest.ignore_index:
+    if checkpoint.ignore_index != manifest.ignore_index:
         raise CvtoolError(
             f"checkpoint {checkpoint.path} uses ignore index {checkpoint.ignore_index} but "
-            f"{split.data_dir / 'dataset.json'} uses {split.manifest.ignore_index}"
+            f"{data_dir / 'dataset.json'} uses {manifest.ignore_index}"
         )
 
 
@@ -118,18 +120,20 @@ def evaluate_checkpoint(
 ) -> EvalOutcome:
     """Evaluate a run dir (its best checkpoint, else last) or a checkpoint file on a split.
 
-    Writes `RUN/eval-SPLIT` by default (`eval-SPLIT-shardIofN` for a shard), prints the
-    headline and per-class tables on stderr, and returns the eval dir and headline metrics.
+    Segmentation or classification, as the checkpoint says (see `cvtool.evaluate.classify`
+    for classifiers, which take no `shard`). Writes `RUN/eval-SPLIT` by default
+    (`eval-SPLIT-shardIofN` for a shard), prints the headline and per-class tables on stderr,
+    and returns the eval dir and headline metrics.
     """
     from cvtool.engine.checkpoint import load_checkpoint, resolve_checkpoint
 
     settings = settings or EvalSettings()
     torch_device = pick_device(device)
     checkpoint = load_checkpoint(resolve_checkpoint(Path(run)), map_location="cpu")
-    if checkpoint.task != "segmentation":
+    if checkpoint.task == "classification" and (shard is not None or settings.save_masks):
         raise CvtoolError(
-            f"checkpoint {checkpoint.path} is a {checkpoint.task} model; this evaluation "
-            "handles segmentation models"
+            f"checkpoint {checkpoint.path} is a classifier: --shard and --save-masks are for "
+            "segmentation models"
         )
     data_dir = Path(data) if data is not None else checkpoint.dataset
     if data is None and not data_dir.is_dir():
@@ -137,8 +141,6 @@ def evaluate_checkpoint(
             f"the dataset this model was trained on, {data_dir}, no longer exists",
             "pass --data DIR with a prepared dataset of the same classes",
         )
-    eval_split = load_split(data_dir, split, shard=shard)
-    _check_classes(checkpoint, eval_split)
     home = checkpoint.run_dir or checkpoint.path.parent
     name = f"eval-{split}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
     out = Path(out) if out else home / name
@@ -152,7 +154,16 @@ def evaluate_checkpoint(
         "device": str(torch_device),
         "amp": torch_device.type == "cuda" and amp,
     }
+    title = f"{label} ({split})"
+    if checkpoint.task == "classification":
+        from cvtool.evaluate.classify import evaluate_classifier
+        from cvtool.evaluate.classify_infer import Inference
+
+        run_with = Inference(batch_size, torch_device, amp, settings.workers)
+        return evaluate_classifier(
+            checkpoint, data_dir, split, out, settings, run_with, source, title
+        )
+    eval_split = load_split(data_dir, split, shard=shard)
+    check_classes(checkpoint, eval_split.manifest, data_dir)
     batches = model_batches(checkpoint, eval_split, batch_size, torch_device, amp, settings.workers)
-    return run_evaluation(
-        out, eval_split, batches, True, source, settings, shard, f"{label} ({split})"
-    )
+    return run_evaluation(out, eval_split, batches, True, source, settings, shard, title)

@@ -59,6 +59,7 @@ class EvalSettings:
     save_masks: bool = False
     workers: int | None = None
     overwrite: bool = False
+    tsne_max: int = 200
 
 
 @dataclass
@@ -222,6 +223,12 @@ def merge_evaluations(
     if len(dirs) < 2:
         raise CvtoolError("--merge needs at least two shard eval directories")
     metas = [read_json(d / METRICS_FILE, "eval metrics") for d in dirs]
+    for d, meta in zip(dirs, metas, strict=True):
+        if meta.get("task", "segmentation") != "segmentation":
+            raise CvtoolError(
+                f"{d / METRICS_FILE} is a {meta.get('task')} evaluation; --merge joins the "
+                "shards of a segmentation evaluation"
+            )
     first = metas[0]
     for d, meta in zip(dirs[1:], metas[1:], strict=True):
         for key in ("dataset", "split", "source"):

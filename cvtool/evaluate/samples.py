@@ -6,6 +6,8 @@ torch operations in such a child can deadlock.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from cvtool.data.datasets import read_mask
@@ -25,6 +27,11 @@ def load_labelled_image(
             f"label mask {item.mask} is {_size(mask)} but its image {item.image} is {_size(image)}"
         )
     return np.ascontiguousarray(image.transpose(2, 0, 1)), np.array(mask)
+
+
+def load_image_chw(path: Path) -> np.ndarray:
+    """An RGB image as a `(3, H, W)` uint8 array (the layout torchvision transforms take)."""
+    return np.ascontiguousarray(read_rgb(path).transpose(2, 0, 1))
 
 
 def load_prediction_pair(

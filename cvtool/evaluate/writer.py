@@ -61,7 +61,7 @@ def class_rows(report: SegmentationReport, classes: Sequence[ClassInfo]) -> list
     ]
 
 
-def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -94,16 +94,16 @@ def write_report(
     names = [c.name for c in classes]
     rows = class_rows(report, classes)
     table = [{k: v for k, v in r.items() if k != "color"} for r in rows]
-    atomic_write_text(out / "per_class.csv", _csv(list(table[0]), (r.values() for r in table)))
+    atomic_write_text(out / "per_class.csv", csv_text(list(table[0]), (r.values() for r in table)))
     atomic_write_text(
         out / "confusion.csv",
-        _csv(
+        csv_text(
             ["ground_truth\\predicted", *names],
             ([n, *r] for n, r in zip(names, report.scores.confusion.tolist(), strict=True)),
         ),
     )
     bins = iou_bin_rows(report)
-    atomic_write_text(out / "iou_bins.csv", _csv(list(bins[0]), (b.values() for b in bins)))
+    atomic_write_text(out / "iou_bins.csv", csv_text(list(bins[0]), (b.values() for b in bins)))
     plots = out / "plots"
     plot_confusion(report.scores.confusion, names, plots / "confusion.png", title)
     plot_iou_histograms(
