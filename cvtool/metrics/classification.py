@@ -97,7 +97,7 @@ class ClassificationMetrics:
 
     def update(self, probs: Any, labels: Any) -> ClassificationMetrics:
         """Add class probabilities `(B, C)` (rows summing to 1) and integer labels `(B,)`."""
-        probs = _to_numpy(probs).astype(np.float64, copy=False)
+        probs = _to_numpy(probs)
         labels = _to_numpy(labels).astype(np.int64, copy=False).ravel()
         n = self.num_classes
         if probs.ndim != 2 or probs.shape != (labels.size, n):
@@ -108,8 +108,9 @@ class ClassificationMetrics:
         if labels.size and (labels.min() < 0 or labels.max() >= n):
             raise ValueError(f"label ids must lie in 0..{n - 1}")
         pred = probs.argmax(axis=1)
+        confidence = probs[np.arange(labels.size), pred].astype(np.float64)
         self.confusion += np.bincount(labels * n + pred, minlength=n * n).reshape(n, n)
-        self.calibration.update(np.clip(probs.max(axis=1), 0.0, 1.0), pred == labels)
+        self.calibration.update(np.clip(confidence, 0.0, 1.0), pred == labels)
         return self
 
     def compute(self) -> ClassificationReport:
