@@ -1,7 +1,10 @@
-"""Evaluation of segmentation models and of predicted masks: run, score, report, compare.
+"""Evaluation of segmentation models, predicted masks and classifiers: run, score, compare.
 
 >>> outcome = evaluate_checkpoint("runs/unet", split="test")   # writes runs/unet/eval-test
 >>> outcome.path, outcome.headline["miou"], outcome.headline["ece"]
+
+A classifier checkpoint goes to `cvtool.evaluate.classify` (headline `accuracy`, `macro_f1`,
+`ece`, ...).
 
 `evaluate_predictions` scores index-mask PNGs, `merge_evaluations` joins shard eval dirs and
 `compare_evaluations` writes the side-by-side table. Nothing here imports torch at import time.

@@ -55,7 +55,7 @@ def plot_tsne(
         Line2D([], [], marker="o", linestyle="", color=colors[i], label=name)
         for i, name in enumerate(class_names)
     ] + [
-        Line2D([], [], marker=MARKERS.get(s, "o"), linestyle="", color="gray", label=s)
+        Line2D([], [], marker=MARKERS.get(s, "o"), linestyle="", color="black", label=s)
         for s in dict.fromkeys(splits)
     ]
     ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
