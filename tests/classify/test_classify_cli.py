@@ -152,3 +152,35 @@ def test_segmentation_dataset_for_a_classifier(cli, trained_convnet: Path, tmp_p
     DatasetManifest(task="segmentation", classes=[ClassInfo(0, "a", (0, 0, 0))]).save(data)
     result = cli("evaluate", trained_convnet, "--data", data, "--out", tmp_path / "e")
     assert result.exit_code == 1 and "segmentation dataset" in result.stderr
+
+
+def test_corrupt_image(cli, trained_convnet: Path, shapes_prepared: Path, tmp_path: Path) -> None:
+    data = _copy_data(shapes_prepared, tmp_path / "data")
+    first = (data / "splits" / "test.csv").read_text().splitlines()[1].split(",")[0]
+    (data / first).unlink()
+    (data / first).write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    result = cli("evaluate", trained_convnet, "--data", data, "--out", tmp_path / "e", *EVAL_ARGS)
+    assert result.exit_code == 1 and first in result.stderr
+    assert not (tmp_path / "e").exists()
+
+
+def test_unknown_label(cli, trained_convnet: Path, shapes_prepared: Path, tmp_path: Path) -> None:
+    data = _copy_data(shapes_prepared, tmp_path / "data")
+    path = data / "splits" / "test.csv"
+    path.write_text(path.read_text().replace(",star", ",hexagon", 1))
+    result = cli("evaluate", trained_convnet, "--data", data, "--out", tmp_path / "e", *EVAL_ARGS)
+    assert result.exit_code == 1
+    assert "test.csv line" in result.stderr and "'hexagon' is not a class" in result.stderr
+
+
+def test_empty_val_split_leaves_tsne_to_train(
+    cli, trained_convnet: Path, shapes_prepared: Path, tmp_path: Path
+) -> None:
+    data = _copy_data(shapes_prepared, tmp_path / "data")
+    (data / "splits" / "val.csv").write_text("path,label\n")
+    out = tmp_path / "e"
+    result = cli("evaluate", trained_convnet, "--data", data, "--out", out, *EVAL_ARGS)
+    assert result.exit_code == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["tsne"]["images"] == {"train": 16}
+    assert any("leaves out split 'val'" in note for note in metrics["notes"])
