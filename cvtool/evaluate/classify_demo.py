@@ -17,6 +17,8 @@ from PIL import Image, ImageDraw
 
 from cvtool.data.synthetic import BASE_COLORS, SHAPES
 
+HEADLINE = ("accuracy", "macro_f1", "ece")
+
 
 def _polygon(shape: str, cx: float, cy: float, r: float, angle: float) -> list[tuple]:
     if shape == "circle":
@@ -106,5 +108,5 @@ def run_classification_demo(
     run_dir = train(config).run_dir
     settings = EvalSettings(max_failures=8, workers=1, overwrite=True, tsne_max=48)
     outcome = evaluate_checkpoint(run_dir, split="test", settings=settings, device="cpu")
-    h = outcome.headline
-    return ClassifyDemoResult(data, run_dir, outcome.path, h["accuracy"], h["macro_f1"], h["ece"])  # type: ignore[arg-type]
+    accuracy, macro_f1, ece = (float(outcome.headline[k] or "nan") for k in HEADLINE)
+    return ClassifyDemoResult(data, run_dir, outcome.path, accuracy, macro_f1, ece)
