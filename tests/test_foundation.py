@@ -137,3 +137,11 @@ def test_help_lists_stages(cli) -> None:
     assert result.exit_code == 0
     for stage in ("prepare",):
         assert stage in result.stdout
+
+
+def test_test_module_names_are_unique() -> None:
+    """Test folders are not packages, so two test files with one name cannot both be collected."""
+    from collections import Counter
+
+    names = Counter(p.name for p in Path(__file__).parent.rglob("test_*.py"))
+    assert [n for n, count in names.items() if count > 1] == []
