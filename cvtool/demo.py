@@ -104,6 +104,18 @@ def _evaluate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     )
 
 
+def _classify(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
+    from cvtool.evaluate.classify_demo import run_classification_demo
+
+    result = run_classification_demo(opts.out / "classify", seed=opts.seed)
+    return DemoStep(
+        "classify",
+        "shape images -> stratified splits -> small CNN -> accuracy, F1, ECE, t-SNE",
+        result.eval_dir,
+        numbers={"accuracy": result.accuracy, "macro F1": result.macro_f1, "ece": result.ece},
+    )
+
+
 def _detect(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.detect.demo import detect_demo
 
@@ -149,6 +161,7 @@ LEGS: tuple[tuple[str, Callable[[DemoOptions, dict[str, Any]], DemoStep]], ...] 
     ("prepare", _prepare),
     ("train", _train),
     ("evaluate", _evaluate),
+    ("classify", _classify),
     ("detect", _detect),
     ("track", _track),
 )

@@ -16,10 +16,11 @@ def test_demo_runs_every_stage(cli, tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     stages = [s["stage"] for s in summary["steps"]]
     assert stages == [s["stage"] for s in json.loads((out / "demo.json").read_text())["steps"]]
-    assert {"prepare", "train", "evaluate", "detect", "track"} <= set(stages)
+    assert {"prepare", "train", "evaluate", "classify", "detect", "track"} <= set(stages)
     assert (out / "prepare" / "shapes" / "dataset.json").is_file()
     assert (out / "train" / "unet" / "checkpoints" / "best.pt").is_file()
     assert (out / "evaluate" / "unet-test" / "metrics.json").is_file()
+    assert (out / "classify" / "convnet" / "eval-test" / "metrics.json").is_file()
     assert (out / "detect" / "coco_eval.json").is_file()
     assert (out / "track" / "runs" / "metrics.csv").is_file()
     # a second run reuses the demo's own directory
