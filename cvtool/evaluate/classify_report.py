@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cvtool.artifacts import SCHEMA_VERSION, ClassInfo, atomic_write_json, atomic_write_text
 from cvtool.console import console
-from cvtool.evaluate.tables import fmt
+from cvtool.evaluate.tables import fmt, print_headline
 from cvtool.evaluate.writer import METRICS_FILE, csv_text, finite
 from cvtool.metrics.classification import ClassificationReport
 from cvtool.viz.confusion import plot_confusion
@@ -98,11 +98,7 @@ def write_classification_report(
 
 def print_classification(metrics: dict[str, Any], title: str) -> None:
     """The headline and per-class tables of a classification `metrics.json` dict, on stderr."""
-    head = Table(title=f"{title} — {metrics['images']} images", title_justify="left")
-    for label in HEADLINE_LABELS.values():
-        head.add_column(label, justify="right", min_width=6)
-    head.add_row(*(fmt(metrics["headline"][key]) for key in HEADLINE_LABELS))
-    console.print(head)
+    print_headline(metrics, title, HEADLINE_LABELS)
     per_class = Table(show_edge=False)
     for column in ("class", "precision", "recall", "F1", "images", "predicted"):
         per_class.add_column(column, justify="left" if column == "class" else "right")

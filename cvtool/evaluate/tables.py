@@ -23,13 +23,18 @@ def fmt(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def print_headline(metrics: dict[str, Any], title: str, labels: dict[str, str]) -> None:
+    """One-row table of `metrics["headline"][key]` for each key of `labels`, on stderr."""
+    head = Table(title=f"{title} — {metrics['images']} images", title_justify="left")
+    for label in labels.values():
+        head.add_column(label, justify="right", min_width=6)
+    head.add_row(*(fmt(metrics["headline"][key]) for key in labels))
+    console.print(head)
+
+
 def print_metrics(metrics: dict[str, Any], title: str) -> None:
     """Print the headline and per-class tables of a `metrics.json` dict."""
-    head = Table(title=f"{title} — {metrics['images']} images", title_justify="left")
-    for label in HEADLINE_LABELS.values():
-        head.add_column(label, justify="right", min_width=6)
-    head.add_row(*(fmt(metrics["headline"][key]) for key in HEADLINE_LABELS))
-    console.print(head)
+    print_headline(metrics, title, HEADLINE_LABELS)
 
     per_class = Table(show_edge=False)
     for column in ("class", "IoU", "Dice", "precision", "recall", "AP", "pixels"):
