@@ -33,7 +33,7 @@ class DemoOptions:
     out: Path
     seed: int = 0
     workers: int | None = None
-    epochs: int = 10
+    epochs: int = 20
     detector_weights: Path | None = None
 
 
@@ -56,7 +56,7 @@ def _prepare(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.data.synthetic import prepare_demo_dataset
 
     dataset, summary = prepare_demo_dataset(
-        opts.out / "prepare", seed=opts.seed, workers=opts.workers, overwrite=True
+        opts.out / "prepare", num_images=96, seed=opts.seed, workers=opts.workers, overwrite=True
     )
     state["dataset"] = dataset
     splits = summary.get("splits", {})
@@ -72,7 +72,7 @@ def _train(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.engine.demo import train_demo_unet
 
     result = train_demo_unet(
-        state["dataset"], opts.out / "train" / "unet", epochs=opts.epochs, seed=opts.seed
+        state["dataset"], opts.out / "train" / "unet", epochs=opts.epochs, width=16, seed=opts.seed
     )
     state["run_dir"] = result.run_dir
     first, best = result.history[0], result.best_value

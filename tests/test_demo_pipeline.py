@@ -11,7 +11,7 @@ import pytest
 @pytest.mark.slow
 def test_demo_runs_every_stage(cli, tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = cli("demo", "--out", out, "--workers", 1, "--json")
+    result = cli("demo", "--out", out, "--workers", 1, "--epochs", 2, "--json")
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     stages = [s["stage"] for s in summary["steps"]]
@@ -24,7 +24,7 @@ def test_demo_runs_every_stage(cli, tmp_path: Path) -> None:
     assert (out / "detect" / "coco_eval.json").is_file()
     assert (out / "track" / "runs" / "metrics.csv").is_file()
     # a second run reuses the demo's own directory
-    assert cli("demo", "--out", out, "--workers", 1).exit_code == 0
+    assert cli("demo", "--out", out, "--workers", 1, "--epochs", 1).exit_code == 0
 
 
 def test_demo_refuses_a_foreign_directory(cli, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ def demo(
     out: Path = typer.Option(Path("cvtool-demo"), "--out", help="Where the demo writes."),
     seed: int = typer.Option(0, help="Seed for the generated data and the training run."),
     workers: int = typer.Option(None, help="Processes for data preparation (default: all cores)."),
-    epochs: int = typer.Option(10, help="Training epochs for the demo model."),
+    epochs: int = typer.Option(20, help="Training epochs for the demo U-Net."),
     detector_weights: Path = typer.Option(
         None, help="A local YOLO checkpoint to evaluate instead of the simulated detector."
     ),
