@@ -36,3 +36,16 @@ def cli():
         return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
     return invoke
+
+
+@pytest.fixture(autouse=True)
+def _pil_open_stays_unpatched():
+    """A bare `import ultralytics` patches PIL.Image.open for the whole process (later unreadable
+    images then fail with a confusing ModuleNotFoundError): catch the test that does it."""
+    from PIL import Image
+
+    before = Image.open
+    yield
+    assert Image.open is before, (
+        "PIL.Image.open was patched: import ultralytics through cvtool.ultralytics_env"
+    )

@@ -18,6 +18,7 @@ from cvtool.download import weights as weights_module
 from cvtool.download.catalogue import YOLO_WEIGHTS, Checksum, Source
 from cvtool.download.weights import resolve_weights
 from cvtool.errors import CvtoolError
+from cvtool.ultralytics_env import import_ultralytics
 
 
 @pytest.fixture
@@ -85,6 +86,7 @@ def test_torchvision_checksum_mismatch_leaves_cache_clean(
 def test_yolo_weights_are_found_by_ultralytics_offline(
     cli, mirror: MirrorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import_ultralytics()  # before any other import of it: keeps PIL.Image.open unpatched
     import ultralytics.utils
     from ultralytics.utils.downloads import attempt_download_asset
 
