@@ -66,8 +66,8 @@ class CalibrationBins:
 
     def update(self, confidence: Any, correct: Any) -> CalibrationBins:
         """Add confidences (floats in [0, 1]) and whether each prediction was right."""
-        confidence = _to_numpy(confidence).astype(np.float64).ravel()
-        correct = _to_numpy(correct).astype(bool).ravel()
+        confidence = to_numpy(confidence).astype(np.float64).ravel()
+        correct = to_numpy(correct).astype(bool).ravel()
         if confidence.shape != correct.shape:
             raise ValueError(f"{confidence.size} confidences but {correct.size} correctness flags")
         if confidence.size and (confidence.min() < 0 or confidence.max() > 1):
@@ -115,7 +115,8 @@ class CalibrationBins:
         return CalibrationResult(ece, mce, self.n_bins, self.count.copy(), mean_conf, accuracy)
 
 
-def _to_numpy(x: Any) -> np.ndarray:
+def to_numpy(x: Any) -> np.ndarray:
+    """A tensor (any device) or array-like as a NumPy array."""
     if hasattr(x, "detach"):
         return x.detach().cpu().numpy()
     return np.asarray(x)

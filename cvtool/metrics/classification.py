@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.metrics.calibration import CalibrationBins, CalibrationResult, _to_numpy
+from cvtool.metrics.calibration import CalibrationBins, CalibrationResult, to_numpy
+from cvtool.metrics.confusion import safe_ratio
 
 
 @dataclass
@@ -51,10 +52,6 @@ class ClassificationReport:
         }
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
-
-
 def _macro(values: np.ndarray, present: np.ndarray) -> float:
     return float(values[present].mean()) if present.any() else float("nan")
 
@@ -66,8 +63,8 @@ def scores_from_confusion(
     cm = np.asarray(confusion, dtype=np.int64)
     tp = np.diag(cm).astype(np.float64)
     support, predicted = cm.sum(axis=1), cm.sum(axis=0)
-    precision, recall = _ratio(tp, predicted), _ratio(tp, support)
-    f1 = _ratio(2 * tp, support + predicted)
+    precision, recall = safe_ratio(tp, predicted), safe_ratio(tp, support)
+    f1 = safe_ratio(2 * tp, support + predicted)
     present = (support + predicted) > 0
     total = support.sum()
     return ClassificationReport(
@@ -97,8 +94,8 @@ class ClassificationMetrics:
 
     def update(self, probs: Any, labels: Any) -> ClassificationMetrics:
         """Add class probabilities `(B, C)` (rows summing to 1) and integer labels `(B,)`."""
-        probs = _to_numpy(probs)
-        labels = _to_numpy(labels).astype(np.int64, copy=False).ravel()
+        probs = to_numpy(probs)
+        labels = to_numpy(labels).astype(np.int64, copy=False).ravel()
         n = self.num_classes
         if probs.ndim != 2 or probs.shape != (labels.size, n):
             raise ValueError(

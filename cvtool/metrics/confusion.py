@@ -39,7 +39,7 @@ class SegmentationScores:
         }
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den with 0 where den == 0 (sklearn's zero_division=0)."""
     out = np.zeros_like(num, dtype=np.float64)
     np.divide(num, den, out=out, where=den > 0)
@@ -55,10 +55,10 @@ def scores_from_confusion(confusion: np.ndarray) -> SegmentationScores:
     fp, fn = predicted - tp, support - tp
     present = (support + predicted) > 0
     nan = np.where(present, 1.0, np.nan)
-    iou = _ratio(tp, tp + fp + fn) * nan
-    dice = _ratio(2 * tp, 2 * tp + fp + fn) * nan
-    precision = _ratio(tp, predicted) * nan
-    recall = _ratio(tp, support) * nan
+    iou = safe_ratio(tp, tp + fp + fn) * nan
+    dice = safe_ratio(2 * tp, 2 * tp + fp + fn) * nan
+    precision = safe_ratio(tp, predicted) * nan
+    recall = safe_ratio(tp, support) * nan
     total = support.sum()
     has_support = support > 0
     return SegmentationScores(

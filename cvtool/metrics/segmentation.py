@@ -220,16 +220,13 @@ class SegmentationEvaluator:
 
     # ------------------------------------------------------------------ shard state on disk
     def state(self) -> dict[str, np.ndarray]:
-        cal = self.calibration
         return {
             "version": np.array(STATE_VERSION),
             "settings": np.array(
                 [self.num_classes, self.ignore_index, self.score_bins, int(self.with_scores)]
             ),
             "confusion": self.confusion.numpy(),
-            "calibration_count": cal.count,
-            "calibration_confidence_sum": cal.confidence_sum,
-            "calibration_correct": cal.correct,
+            **{f"calibration_{k}": np.asarray(v) for k, v in self.calibration.state().items()},
             "score_hist": self.score_hist,
             "image_iou_hist": self.image_iou_hist,
             "images": np.array([self.images, self.images_without_labels]),
@@ -264,9 +261,9 @@ class SegmentationEvaluator:
                 score_bins,
             )
             ev.confusion.matrix = torch.from_numpy(state["confusion"].astype(np.int64))
-            ev.calibration.count[:] = state["calibration_count"]
-            ev.calibration.confidence_sum[:] = state["calibration_confidence_sum"]
-            ev.calibration.correct[:] = state["calibration_correct"]
+            ev.calibration = CalibrationBins.from_state(
+                {k: state[f"calibration_{k}"] for k in ("count", "confidence_sum", "correct")}
+            )
             ev.score_hist[:] = state["score_hist"]
             ev.image_iou_hist[:] = state["image_iou_hist"]
             ev.images, ev.images_without_labels = (int(v) for v in state["images"])
