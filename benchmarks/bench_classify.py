@@ -4,7 +4,7 @@
    calibration bins) vs the obvious baseline, collecting every prediction and calling sklearn's
    `confusion_matrix` + `precision_recall_fscore_support` once at the end (no calibration).
 2. t-SNE (2-D and 3-D, 400 points of 512-d features, as `--tsne-max 200`): on one thread, as
-   `cvtool.evaluate.embedding` runs it, vs sklearn's default OpenMP threads.
+   `cvtool.classify.embedding` runs it, vs sklearn's default OpenMP threads.
 
     python benchmarks/bench_classify.py [--images 200000] [--classes 100]
 """
@@ -38,7 +38,7 @@ def _best_of(fn, repeat: int = 3) -> float:
 def bench_metrics(n: int, k: int, batch: int = 64) -> None:
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-    from cvtool.metrics.classification import ClassificationMetrics
+    from cvtool.classify.metrics import ClassificationMetrics
 
     probs, labels = _data(n, k)
 
@@ -62,7 +62,7 @@ def bench_metrics(n: int, k: int, batch: int = 64) -> None:
 
 
 def bench_tsne(points: int = 400, dim: int = 512) -> None:
-    from cvtool.evaluate.embedding import tsne
+    from cvtool.classify.embedding import tsne
 
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, (points, dim)).astype(np.float32) + rng.integers(0, 10, (points, 1))

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.detect.boxes import box_iou
+from cvtool.core.boxes import box_iou
 from cvtool.detect.coco_eval import coco_evaluate
 from cvtool.detect.cocodata import (
     GroundTruth,
@@ -29,8 +29,8 @@ from cvtool.detect.cocodata import (
 )
 from cvtool.detect.matching import match_predictions
 from cvtool.detect.scales import ground_truth_scales, prediction_scales
-from cvtool.detect.synthetic import Damage, damaged_predictions
 from cvtool.detect.tide import tide_by_scale, tide_evaluate
+from cvtool.synthetic.detections import Damage, damaged_predictions
 
 
 def tiled(dataset: dict[str, Any], repeat: int) -> dict[str, Any]:

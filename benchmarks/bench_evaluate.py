@@ -72,7 +72,7 @@ def child(method: str, images: int) -> dict[str, float]:
     """
     import numpy as np
 
-    from cvtool.metrics.segmentation import SegmentationEvaluator
+    from cvtool.segment.metrics import SegmentationEvaluator
 
     evaluator = SegmentationEvaluator(CLASSES)
     labels, probs = _synthetic_batch(0)
@@ -118,8 +118,8 @@ def overhead(images: int) -> tuple[float, float]:
     """Images/s of forward alone and of forward + metrics, on the same inputs, CPU (best of 3)."""
     import torch
 
-    from cvtool.metrics.segmentation import SegmentationEvaluator
-    from cvtool.models import build_model
+    from cvtool.engine.registry import build_model
+    from cvtool.segment.metrics import SegmentationEvaluator
 
     torch.manual_seed(0)
     model = build_model("unet", CLASSES, width=16).eval()

@@ -24,12 +24,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from cvtool.artifacts import IGNORE_INDEX
-from cvtool.data.camvid import build_decoder, read_class_dict
-from cvtool.data.coco import prepare_coco
-from cvtool.data.images import write_index_png
-from cvtool.data.synthetic import SHAPES, make_coco_shapes
-from cvtool.parallel import default_workers
+from cvtool.core.artifacts import IGNORE_INDEX
+from cvtool.core.images import write_index_png
+from cvtool.core.parallel import default_workers
+from cvtool.formats.camvid import build_decoder, read_class_dict
+from cvtool.formats.coco import prepare_coco
+from cvtool.synthetic.shapes import SHAPES, make_coco_shapes
 
 DATA = Path(os.environ.get("CVTOOL_TEST_DATA", Path(__file__).resolve().parents[2] / "shared/data"))
 
@@ -49,7 +49,7 @@ def camvid_labels(tmp: Path) -> tuple[list[Path], list[tuple[str, tuple[int, int
     if (root / "train_labels").is_dir():
         labels = sorted((root / "train_labels").glob("*_L.png"))[:40]
         return labels, read_class_dict(root / "class_dict.csv"), root
-    from cvtool.data.camvid import SEGNET_CLASSES
+    from cvtool.formats.camvid import SEGNET_CLASSES
 
     rng = np.random.default_rng(0)
     palette = np.array([c for _, c in SEGNET_CLASSES], np.uint8)

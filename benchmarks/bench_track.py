@@ -32,7 +32,7 @@ def best_of(fn, repeat: int = 2) -> tuple[float, object]:
 
 
 def main() -> None:
-    from cvtool.console import console
+    from cvtool.core.console import console
     from cvtool.track.evaluate import load_ground_truth, score_tracker, summarise
     from cvtool.track.mot import find_sequences
     from cvtool.track.reference import trackeval_pipeline

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import torch
 
-from cvtool.data.datasets import SegmentationDataset
-from cvtool.data.synthetic import prepare_demo_dataset
-from cvtool.data.transforms import Preprocess, eval_transform, train_transform
+from cvtool.core.transforms import Preprocess, eval_transform, train_transform
 from cvtool.engine.config import TrainConfig
+from cvtool.engine.registry import build_model
 from cvtool.engine.trainer import train
-from cvtool.models import build_model
+from cvtool.segment.dataset import SegmentationDataset
+from cvtool.synthetic.shapes import prepare_demo_dataset
 
 
 def bare_loop(data: Path, args: argparse.Namespace, device: str) -> float:

@@ -47,5 +47,5 @@ def _pil_open_stays_unpatched():
     before = Image.open
     yield
     assert Image.open is before, (
-        "PIL.Image.open was patched: import ultralytics through cvtool.ultralytics_env"
+        "PIL.Image.open was patched: import ultralytics through cvtool.core.ultralytics_env"
     )

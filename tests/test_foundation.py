@@ -9,15 +9,15 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cvtool.artifacts import (
+from cvtool.cli.common import CommandResult, stage_command
+from cvtool.core.artifacts import (
     ClassInfo,
     DatasetManifest,
     atomic_write_json,
     read_json,
     staged_output_dir,
 )
-from cvtool.cli.common import CommandResult, stage_command
-from cvtool.errors import CvtoolError
+from cvtool.core.errors import CvtoolError
 
 
 def _demo_app() -> typer.Typer:

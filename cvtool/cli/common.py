@@ -19,8 +19,8 @@ from typing import Any
 
 import typer
 
-from cvtool.console import console
-from cvtool.errors import CvtoolError
+from cvtool.core.console import console
+from cvtool.core.errors import CvtoolError
 
 
 @dataclass

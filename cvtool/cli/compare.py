@@ -27,7 +27,7 @@ def compare(
 
         cvtool compare runs/*/eval-test --out runs/comparison
     """
-    from cvtool.evaluate.compare import compare_evaluations
+    from cvtool.core.compare import compare_evaluations
 
     path, comparison = compare_evaluations(eval_dirs, out)
     rows = [

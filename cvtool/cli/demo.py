@@ -34,8 +34,8 @@ def demo(
     """
     from rich.table import Table
 
-    from cvtool.console import console
-    from cvtool.demo import DemoOptions, run_demo
+    from cvtool.core.console import console
+    from cvtool.demo.pipeline import DemoOptions, run_demo
 
     opts = DemoOptions(out, seed, workers, epochs, detector_weights)
     steps = run_demo(opts, overwrite=overwrite)

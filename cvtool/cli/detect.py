@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from cvtool.cli.common import CommandResult, stage_command
-from cvtool.errors import CvtoolError
+from cvtool.core.errors import CvtoolError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -71,7 +71,7 @@ def evaluate(
 
         cvtool detect eval runs/yolo --annotations annotations/instances_val2017.json
     """
-    from cvtool.artifacts import read_json
+    from cvtool.core.artifacts import read_json
     from cvtool.detect.evaluate import evaluate_detections
 
     if source.name == "predictions.json" and (source.parent / "run.json").is_file():
@@ -95,7 +95,7 @@ def evaluate(
 def _print_summary(coco: dict, tide: dict, calib: dict) -> None:
     from rich.table import Table
 
-    from cvtool.console import console
+    from cvtool.core.console import console
     from cvtool.detect.report import COLUMNS, summary_rows
 
     table = Table(title="detection evaluation")

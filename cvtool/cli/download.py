@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from cvtool.cli.common import CommandResult, stage_command
-from cvtool.console import console
+from cvtool.core.console import console
 from cvtool.download.catalogue import DATASETS, MIRROR_ENV, YOLO_WEIGHTS, DatasetSpec
 
 app = typer.Typer(

@@ -83,8 +83,8 @@ def evaluate(
 
         cvtool evaluate --merge runs/unet/eval-0 runs/unet/eval-1 --out runs/unet/eval-test
     """
-    from cvtool.evaluate.runner import EvalSettings, evaluate_predictions, merge_evaluations
-    from cvtool.evaluate.split import parse_shard
+    from cvtool.segment.evaluate import EvalSettings, evaluate_predictions, merge_evaluations
+    from cvtool.segment.split import parse_shard
 
     paths = paths or []
     settings = EvalSettings(
@@ -101,7 +101,7 @@ def evaluate(
     else:
         if len(paths) != 1:
             raise typer.BadParameter("give one run directory or checkpoint (or --predictions)")
-        from cvtool.evaluate.model import evaluate_checkpoint
+        from cvtool.api.evaluate import evaluate_checkpoint
 
         outcome = evaluate_checkpoint(
             paths[0], data, split, out, settings, parse_shard(shard), batch_size, device, amp

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import typer
 
 from cvtool.cli.common import CommandResult, parse_csv_list, parse_fractions, stage_command
-from cvtool.console import console
+from cvtool.core.console import console
 
 if TYPE_CHECKING:
-    from cvtool.data.layout import PreparedDataset
+    from cvtool.formats.layout import PreparedDataset
 
 app = typer.Typer(
     help="Turn raw datasets (COCO, CamVid, VOC, image folders) into prepared dataset "
@@ -86,7 +86,7 @@ def coco(
         cvtool prepare coco --annotations annotations/instances_val2017.json
         --images val2017 --classes person,car,bus,dog --out data/coco4
     """
-    from cvtool.data.coco import prepare_coco
+    from cvtool.formats.coco import prepare_coco
 
     result = prepare_coco(
         annotations,
@@ -123,7 +123,7 @@ def camvid(
 
         cvtool prepare camvid --root CamVid --out data/camvid
     """
-    from cvtool.data.camvid import prepare_camvid
+    from cvtool.formats.camvid import prepare_camvid
 
     result = prepare_camvid(
         root, out, class_dict=class_dict, void=void, workers=workers, overwrite=overwrite
@@ -159,7 +159,7 @@ def voc(
 
         cvtool prepare voc --root VOCdevkit/VOC2012 --out data/voc
     """
-    from cvtool.data.voc import prepare_voc
+    from cvtool.formats.voc import prepare_voc
 
     result = prepare_voc(
         root,
@@ -188,7 +188,7 @@ def folder(
 
         cvtool prepare folder --root RussianWildlife --out data/wildlife --val 0.2 --test 0.1
     """
-    from cvtool.data.folders import prepare_folder
+    from cvtool.formats.folders import prepare_folder
 
     result = prepare_folder(
         root, out, val=val, test=test, seed=seed, workers=workers, overwrite=overwrite
@@ -217,7 +217,7 @@ def stats(
     """
     from rich.table import Table
 
-    from cvtool.data.stats import class_distribution, write_distribution
+    from cvtool.formats.stats import class_distribution, write_distribution
 
     dist = class_distribution(directory, workers)
     _, png = write_distribution(dist, out or directory / "stats")

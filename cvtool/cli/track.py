@@ -83,7 +83,7 @@ def mot17(
 
         cvtool track mot17 --root MOT17/train --tracker bytetrack --out runs/track
     """
-    from cvtool.console import console
+    from cvtool.core.console import console
     from cvtool.track.mot import find_sequences
     from cvtool.track.run import DETECTIONS_DIR, run_tracker
 
@@ -92,7 +92,7 @@ def mot17(
     if detector is Detector.yolo:
         if not weights:
             raise typer.BadParameter("--detector yolo needs --weights", param_hint="--weights")
-        from cvtool.track.yolo_det import detect_sequences
+        from cvtool.track.detector import detect_sequences
 
         det_dir = detect_sequences(sequences, weights, out / DETECTIONS_DIR, conf=yolo_conf)
     if tracker is TrackerName.iou:

@@ -11,11 +11,11 @@ from typing import Any, Optional
 import typer
 
 from cvtool.cli.common import CommandResult, parse_csv_list, stage_command
-from cvtool.console import console
-from cvtool.data.transforms import AUGMENT_PRESETS, parse_size
+from cvtool.core.console import console
+from cvtool.core.errors import CvtoolError
+from cvtool.core.transforms import AUGMENT_PRESETS, parse_size
 from cvtool.engine.config import LOSSES, OPTIMIZERS, SCHEDULERS, TrainConfig
-from cvtool.errors import CvtoolError
-from cvtool.models import MODELS, ModelSpec
+from cvtool.engine.registry import MODELS, ModelSpec
 
 app = typer.Typer(
     no_args_is_help=True,

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from cvtool.core.calibration import CalibrationBins, CalibrationResult
 from cvtool.detect.cocodata import Predictions
 from cvtool.detect.matching import MatchResult
 from cvtool.detect.scales import SCALES
-from cvtool.metrics.calibration import CalibrationBins, CalibrationResult
 
 
 def detection_calibration(

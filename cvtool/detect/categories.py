@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cvtool.artifacts import read_json
-from cvtool.errors import CvtoolError
+from cvtool.core.artifacts import read_json
+from cvtool.core.errors import CvtoolError
 
 
 def normalize(name: str) -> str:

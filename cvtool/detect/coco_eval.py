@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from cvtool.core.errors import CvtoolError
 from cvtool.detect.cocodata import GroundTruth, Predictions
-from cvtool.errors import CvtoolError
 
 STAT_NAMES = (
     "AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",

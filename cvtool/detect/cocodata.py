@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.artifacts import read_json
-from cvtool.errors import CvtoolError
+from cvtool.core.artifacts import read_json
+from cvtool.core.errors import CvtoolError
 
 
 @dataclass

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cvtool.artifacts import atomic_write_json, atomic_write_text, utc_now
-from cvtool.console import console
+from cvtool.core.artifacts import atomic_write_json, atomic_write_text, utc_now
+from cvtool.core.calibration import CalibrationResult
+from cvtool.core.console import console
 from cvtool.detect.calibration import calibration_dict, detection_calibration
 from cvtool.detect.coco_eval import CocoEvalResult, coco_evaluate
 from cvtool.detect.cocodata import GroundTruth, Predictions, load_ground_truth, load_predictions
@@ -20,7 +21,6 @@ from cvtool.detect.scales import (
     prediction_scales,
 )
 from cvtool.detect.tide import TideResult, tide_by_scale
-from cvtool.metrics.calibration import CalibrationResult
 
 
 @dataclass
@@ -140,8 +140,8 @@ def _plots(
     tide: dict[str, TideResult | None],
     calib: dict[str, CalibrationResult | None],
 ) -> None:
-    from cvtool.viz.detection import plot_pr_curves, plot_tide_errors
-    from cvtool.viz.reliability import plot_reliability
+    from cvtool.core.plots import plot_reliability
+    from cvtool.detect.plots import plot_pr_curves, plot_tide_errors
 
     plot_pr_curves(
         coco.recall_thresholds,

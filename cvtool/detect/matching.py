@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cvtool.detect.boxes import box_iou
+from cvtool.core.boxes import box_iou
 from cvtool.detect.cocodata import GroundTruth, Predictions
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
-from cvtool.console import console, make_progress
+from cvtool.core.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
+from cvtool.core.console import console, make_progress
+from cvtool.core.errors import CvtoolError
+from cvtool.core.ultralytics_env import import_ultralytics
 from cvtool.detect.categories import map_categories
 from cvtool.detect.cocodata import load_ground_truth
-from cvtool.errors import CvtoolError
-from cvtool.ultralytics_env import import_ultralytics
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 

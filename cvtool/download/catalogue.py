@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from cvtool.errors import CvtoolError
+from cvtool.core.errors import CvtoolError
 
 MIRROR_ENV = "CVTOOL_DOWNLOAD_MIRROR"
 

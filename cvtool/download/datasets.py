@@ -13,12 +13,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cvtool.artifacts import atomic_write_json, read_json, utc_now
-from cvtool.console import console, make_progress
+from cvtool.core.artifacts import atomic_write_json, read_json, utc_now
+from cvtool.core.console import console, make_progress
+from cvtool.core.errors import CvtoolError
 from cvtool.download.catalogue import DatasetSpec, dataset_spec, mirror_base, resolve_url
 from cvtool.download.extract import extract, install
 from cvtool.download.fetch import FetchResult, fetch
-from cvtool.errors import CvtoolError
 
 STATE_DIR = ".cvtool"
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from cvtool.console import make_progress
+from cvtool.core.console import make_progress
+from cvtool.core.errors import CvtoolError
 from cvtool.download.catalogue import Extract
-from cvtool.errors import CvtoolError
 
 
 @dataclass

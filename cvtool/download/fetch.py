@@ -25,9 +25,9 @@ from typing import BinaryIO
 from rich.progress import Progress, TaskID
 
 from cvtool import __version__
-from cvtool.console import console
+from cvtool.core.console import console
+from cvtool.core.errors import CvtoolError
 from cvtool.download.catalogue import Checksum, Source
-from cvtool.errors import CvtoolError
 
 try:
     import fcntl

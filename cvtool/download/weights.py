@@ -14,10 +14,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cvtool.console import make_progress
+from cvtool.core.console import make_progress
+from cvtool.core.errors import CvtoolError
 from cvtool.download.catalogue import YOLO_WEIGHTS, Checksum, Source, mirror_base, resolve_url
 from cvtool.download.fetch import FetchResult, fetch
-from cvtool.errors import CvtoolError
 
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")  # torch.hub's convention
 
@@ -71,7 +71,7 @@ def resolve_weights(name: str, to: Path | None = None) -> WeightsTarget:
     yolo = _yolo_name(name)
     if yolo is not None:
         if to is None:
-            from cvtool.ultralytics_env import import_ultralytics
+            from cvtool.core.ultralytics_env import import_ultralytics
 
             to = Path(import_ultralytics().utils.SETTINGS["weights_dir"])
         return WeightsTarget(yolo, "ultralytics", YOLO_WEIGHTS[yolo], Path(to))

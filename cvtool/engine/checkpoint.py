@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cvtool.artifacts import ClassInfo, atomic_path
-from cvtool.data.transforms import Preprocess
-from cvtool.errors import CvtoolError
+from cvtool.core.artifacts import ClassInfo, DatasetManifest, atomic_path
+from cvtool.core.errors import CvtoolError
+from cvtool.core.transforms import Preprocess
 
 FORMAT = "cvtool-checkpoint"
 FORMAT_VERSION = 1
@@ -117,7 +117,7 @@ def load_checkpoint(path: Path, map_location: Any = "cpu") -> LoadedCheckpoint:
     """Rebuild the model from the registry with the stored kwargs and load its weights.
 
     `path` is a checkpoint file or a run dir (see `resolve_checkpoint`)."""
-    from cvtool.models import build_model, get_spec, rebuild_kwargs
+    from cvtool.engine.registry import build_model, get_spec, rebuild_kwargs
 
     path = resolve_checkpoint(Path(path))
     raw = read_checkpoint(path, map_location)
@@ -146,3 +146,21 @@ def load_checkpoint(path: Path, map_location: Any = "cpu") -> LoadedCheckpoint:
         path=path,
         raw=raw,
     )
+
+
+def check_classes(checkpoint: Any, manifest: DatasetManifest, data_dir: Path) -> None:
+    """Refuse a dataset whose classes (or ignore index) differ from the checkpoint's."""
+    mine = [c.name for c in checkpoint.classes]
+    theirs = manifest.class_names
+    if mine != theirs:
+        raise CvtoolError(
+            f"checkpoint {checkpoint.path} was trained on {len(mine)} classes ({', '.join(mine)}) "
+            f"but {data_dir / 'dataset.json'} defines {len(theirs)} "
+            f"({', '.join(theirs)})",
+            "evaluate on a dataset prepared with the same classes",
+        )
+    if checkpoint.ignore_index != manifest.ignore_index:
+        raise CvtoolError(
+            f"checkpoint {checkpoint.path} uses ignore index {checkpoint.ignore_index} but "
+            f"{data_dir / 'dataset.json'} uses {manifest.ignore_index}"
+        )

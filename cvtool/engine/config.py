@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from cvtool.data.transforms import IMAGENET_MEAN, IMAGENET_STD, Preprocess, Size
-from cvtool.errors import CvtoolError
-from cvtool.models import ModelSpec
+from cvtool.core.errors import CvtoolError
+from cvtool.core.transforms import IMAGENET_MEAN, IMAGENET_STD, Preprocess, Size
+from cvtool.engine.registry import ModelSpec
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULERS = ("none", "onecycle", "cosine", "poly")

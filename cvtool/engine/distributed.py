@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from cvtool.core.device import resolve_device
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -24,24 +26,6 @@ class DistContext:
     @property
     def distributed(self) -> bool:
         return self.world_size > 1
-
-
-def resolve_device(device: str, local_rank: int = 0) -> Any:
-    """`auto` = CUDA when available, else CPU; `cuda` under torchrun = `cuda:LOCAL_RANK`."""
-    import torch
-
-    from cvtool.errors import CvtoolError
-
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise CvtoolError(f"--device {device}: CUDA is not available here", "use --device cpu")
-    if device == "cuda":
-        device = f"cuda:{local_rank}"
-    try:
-        return torch.device(device)
-    except RuntimeError as e:
-        raise CvtoolError(f"--device {device!r} is not a valid device ({e})") from None
 
 
 def setup(device: str = "auto") -> DistContext:

@@ -7,8 +7,8 @@ import io
 from pathlib import Path
 from typing import Any
 
-from cvtool.artifacts import atomic_write_text
-from cvtool.errors import CvtoolError
+from cvtool.core.artifacts import atomic_write_text
+from cvtool.core.errors import CvtoolError
 
 
 class CsvLogger:

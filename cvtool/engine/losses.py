@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cvtool.core.errors import CvtoolError
 from cvtool.engine.config import LOSSES
-from cvtool.errors import CvtoolError
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 

@@ -25,21 +25,27 @@ import numpy as np
 import torch
 
 from cvtool import __version__
-from cvtool.artifacts import DatasetManifest, atomic_path, atomic_write_json, invocation, utc_now
-from cvtool.console import console, make_progress
-from cvtool.data.datasets import label_stats, open_dataset
-from cvtool.data.transforms import eval_transform, train_transform
+from cvtool.core.artifacts import (
+    DatasetManifest,
+    atomic_path,
+    atomic_write_json,
+    invocation,
+    utc_now,
+)
+from cvtool.core.confusion import ConfusionMatrix
+from cvtool.core.console import console, make_progress
+from cvtool.core.errors import CvtoolError
+from cvtool.core.transforms import eval_transform, train_transform
 from cvtool.engine import distributed
 from cvtool.engine.checkpoint import read_checkpoint, save_checkpoint
 from cvtool.engine.config import TrainConfig
+from cvtool.engine.curves import plot_history
+from cvtool.engine.data import label_stats, open_dataset
 from cvtool.engine.loggers import CsvLogger, WandbLogger, import_wandb
 from cvtool.engine.losses import balanced_weights, build_loss, median_frequency_weights
 from cvtool.engine.mixup import mixed_loss, mixup
+from cvtool.engine.registry import build_model, get_spec, rebuild_kwargs
 from cvtool.engine.sampling import EpochSampler, ShardSampler, oversample_weights
-from cvtool.errors import CvtoolError
-from cvtool.metrics.confusion import ConfusionMatrix
-from cvtool.models import build_model, get_spec, rebuild_kwargs
-from cvtool.viz.curves import plot_history
 
 EpochCallback = Callable[[int, dict[str, Any]], None]
 

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from cvtool.track.boxes import tlwh_to_xywh_center, xyxy_to_tlwh
+from cvtool.core.boxes import tlwh_to_xywh_center, xyxy_to_tlwh
 from cvtool.track.config import ByteTrackConfig
 
 
@@ -41,7 +41,7 @@ class ByteTracker:
     """`update(boxes, scores)` per frame -> (M, 6) rows `id, x, y, w, h, score`."""
 
     def __init__(self, config: ByteTrackConfig | None = None, frame_rate: float = 30.0) -> None:
-        from cvtool.ultralytics_env import import_ultralytics
+        from cvtool.core.ultralytics_env import import_ultralytics
 
         import_ultralytics()
         from ultralytics.trackers.byte_tracker import BYTETracker

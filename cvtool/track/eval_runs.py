@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cvtool.artifacts import atomic_write_json, atomic_write_text, utc_now
-from cvtool.console import console, track
-from cvtool.errors import CvtoolError
+from cvtool.core.artifacts import atomic_write_json, atomic_write_text, utc_now
+from cvtool.core.console import console, track
+from cvtool.core.errors import CvtoolError
 from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS, load_ground_truth, score_tracker
 from cvtool.track.mot import SeqInfo, find_sequences
 from cvtool.track.motmetrics_check import combine_counts, scores_from_counts
@@ -176,7 +176,7 @@ def _write(report: EvalReport, trackers: dict[str, Path], gt_root: Path, plot: b
             },
         )
         if plot:
-            from cvtool.viz.tracking import plot_metric_bars
+            from cvtool.track.plots import plot_metric_bars
 
             plot_metric_bars(report.combined(), report.out / "plots" / "metrics.png")
     except PermissionError as e:

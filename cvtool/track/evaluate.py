@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.errors import CvtoolError
-from cvtool.track.boxes import corners, iou_pairs
+from cvtool.core.boxes import corners, iou_pairs
+from cvtool.core.errors import CvtoolError
 from cvtool.track.mot import CONF, FRAME, GT_CLASS, ID, SeqInfo, frame_offsets, read_mot_txt
 
 PEDESTRIAN = 1

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.artifacts import atomic_write_json, utc_now
+from cvtool.core.artifacts import atomic_write_json, utc_now
 from cvtool.track.mot import CONF, FRAME, GT_CLASS, ID, SeqInfo, read_mot_txt
 
 PEDESTRIAN = 1
@@ -61,7 +61,7 @@ def sequence_info(seq: SeqInfo) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
 def write_info(seqs: list[SeqInfo], out: Path) -> list[dict[str, Any]]:
     """Write `info.json`, `boxes_per_frame.png` and, when frames exist, `first_frames.png`."""
-    from cvtool.viz.tracking import plot_boxes_per_frame, save_image_grid
+    from cvtool.track.plots import plot_boxes_per_frame, save_image_grid
 
     results = [sequence_info(s) for s in seqs]
     infos = [info for info, _ in results]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cvtool.track.boxes import iou_tlwh
+from cvtool.core.boxes import iou_tlwh
 from cvtool.track.config import IouTrackerConfig
 
 

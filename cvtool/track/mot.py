@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cvtool.artifacts import atomic_write_text
-from cvtool.console import console
-from cvtool.errors import CvtoolError
+from cvtool.core.artifacts import atomic_write_text
+from cvtool.core.console import console
+from cvtool.core.errors import CvtoolError
 
 MOT_COLUMNS = 10
 FRAME, ID, X, Y, W, H, CONF = range(7)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cvtool.artifacts import atomic_path
-from cvtool.data.palette import voc_colormap
-from cvtool.errors import CvtoolError
+from cvtool.core.artifacts import atomic_path
+from cvtool.core.errors import CvtoolError
+from cvtool.core.palette import voc_colormap
 from cvtool.track.mot import ID, SeqInfo, frame_offsets
 
 _COLORS = voc_colormap(256)[1:]  # skip black

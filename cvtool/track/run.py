@@ -9,9 +9,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from cvtool.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
-from cvtool.console import console, track
-from cvtool.errors import CvtoolError
+from cvtool.core.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
+from cvtool.core.console import console, track
+from cvtool.core.errors import CvtoolError
 from cvtool.track.bytetrack import ByteTracker
 from cvtool.track.config import ByteTrackConfig, IouTrackerConfig
 from cvtool.track.interpolate import interpolate_gaps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from cvtool.console import console
+from cvtool.core.console import console
 from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS
 
 

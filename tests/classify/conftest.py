@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cvtool.evaluate.classify_demo import write_shape_folder
+from cvtool.synthetic.shapes import write_shape_folder
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +23,7 @@ def one_torch_thread():
 @pytest.fixture(scope="module")
 def shapes_prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """4 classes x 8 images of 32x32, split 4/2/2 per class."""
-    from cvtool.data.folders import prepare_folder
+    from cvtool.formats.folders import prepare_folder
 
     root = tmp_path_factory.mktemp("shapes")
     images = write_shape_folder(root / "raw", per_class=8, size=32, seed=1)

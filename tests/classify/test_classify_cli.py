@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from cvtool.artifacts import DatasetManifest
+from cvtool.core.artifacts import DatasetManifest
 
 EVAL_ARGS = ("--device", "cpu", "--workers", "1", "--batch-size", "3")
 
@@ -146,7 +146,7 @@ def test_empty_split(cli, trained_convnet: Path, shapes_prepared: Path, tmp_path
 
 
 def test_segmentation_dataset_for_a_classifier(cli, trained_convnet: Path, tmp_path: Path) -> None:
-    from cvtool.artifacts import ClassInfo
+    from cvtool.core.artifacts import ClassInfo
 
     data = tmp_path / "seg"
     DatasetManifest(task="segmentation", classes=[ClassInfo(0, "a", (0, 0, 0))]).save(data)

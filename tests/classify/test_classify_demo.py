@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cvtool.evaluate.classify_demo import draw_shape, run_classification_demo, write_shape_folder
+from cvtool.demo.classify import run_classification_demo
+from cvtool.synthetic.shapes import draw_shape, write_shape_folder
 
 
 def test_shape_folder_is_deterministic(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cvtool.evaluate.classify_infer import penultimate_layer
-from cvtool.evaluate.embedding import embed, perplexity_for, tsne
+from cvtool.classify.embedding import embed, perplexity_for, tsne
+from cvtool.classify.inference import penultimate_layer
 
 
 def _features(model, size: int):
@@ -23,7 +23,7 @@ def _features(model, size: int):
 
 
 def test_convnet_penultimate_is_flattened_128x14x14_at_224() -> None:
-    from cvtool.models.classifiers import ConvNet
+    from cvtool.classify.models import ConvNet
 
     model = ConvNet(num_classes=4).eval()
     features, logits = _features(model, 224)
@@ -33,7 +33,7 @@ def test_convnet_penultimate_is_flattened_128x14x14_at_224() -> None:
 
 
 def test_resnet18_penultimate_is_the_pooled_512_vector() -> None:
-    from cvtool.models.classifiers import build_resnet18
+    from cvtool.classify.models import build_resnet18
 
     model = build_resnet18(3, pretrained=False).eval()
     features, logits = _features(model, 64)

@@ -11,7 +11,7 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from cvtool.metrics.classification import ClassificationMetrics
+from cvtool.classify.metrics import ClassificationMetrics
 
 
 def _random(seed: int, n: int, k: int, skew: float = 1.5) -> tuple[np.ndarray, np.ndarray]:

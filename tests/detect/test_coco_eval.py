@@ -9,10 +9,10 @@ import sys
 import pytest
 from detect_fixtures import TINY_MAP, TINY_PREDICTIONS, write_json
 
+from cvtool.core.errors import CvtoolError
 from cvtool.detect.coco_eval import STAT_NAMES, coco_evaluate
 from cvtool.detect.cocodata import load_predictions
-from cvtool.detect.synthetic import Damage, damaged_predictions
-from cvtool.errors import CvtoolError
+from cvtool.synthetic.detections import Damage, damaged_predictions
 
 
 def test_tiny_hand_computed(tiny_gt):

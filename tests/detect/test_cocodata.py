@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from detect_fixtures import TINY_PREDICTIONS, det, tiny_dataset, write_json
 
+from cvtool.core.errors import CvtoolError
 from cvtool.detect.cocodata import load_ground_truth, load_predictions
-from cvtool.errors import CvtoolError
 
 
 def test_ground_truth_arrays(tiny_gt):

@@ -10,7 +10,7 @@ from cvtool.detect.calibration import detection_calibration
 from cvtool.detect.cocodata import load_predictions
 from cvtool.detect.matching import match_predictions
 from cvtool.detect.scales import prediction_scales
-from cvtool.detect.synthetic import Damage, damaged_predictions
+from cvtool.synthetic.detections import Damage, damaged_predictions
 
 
 def _calibration(gt, raw, n_bins=15):

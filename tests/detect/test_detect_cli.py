@@ -177,8 +177,8 @@ def test_help_has_examples(cli):
 
 
 def test_list_images_without_annotations(tmp_path):
+    from cvtool.core.errors import CvtoolError
     from cvtool.detect.yolo import list_images
-    from cvtool.errors import CvtoolError
 
     numeric = tmp_path / "numeric"
     numeric.mkdir()

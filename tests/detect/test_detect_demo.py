@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from cvtool.detect.demo import BASELINE_LABEL, detect_demo
-from cvtool.errors import CvtoolError
+from cvtool.core.errors import CvtoolError
+from cvtool.demo.detect import BASELINE_LABEL, detect_demo
 
 
 def test_simulated_baseline(tmp_path, tiny_gt_path):

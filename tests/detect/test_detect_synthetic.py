@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cvtool.detect.boxes import box_iou
-from cvtool.detect.synthetic import Damage, damaged_predictions
+from cvtool.core.boxes import box_iou
+from cvtool.synthetic.detections import Damage, damaged_predictions
 
 
 def test_same_seed_same_predictions(tiny_gt):

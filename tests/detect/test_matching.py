@@ -10,10 +10,10 @@ import pytest
 from detect_fixtures import TINY_PREDICTIONS, det
 from pycocotools import mask as mask_utils
 
-from cvtool.detect.boxes import box_iou
+from cvtool.core.boxes import box_iou
 from cvtool.detect.cocodata import load_predictions
 from cvtool.detect.matching import match_predictions
-from cvtool.detect.synthetic import Damage, damaged_predictions
+from cvtool.synthetic.detections import Damage, damaged_predictions
 
 
 def test_box_iou_matches_pycocotools():

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from detect_fixtures import det, write_json
 
+from cvtool.core.errors import CvtoolError
 from cvtool.detect.categories import map_categories, normalize
 from cvtool.detect.cocodata import load_predictions
 from cvtool.detect.matching import match_predictions
 from cvtool.detect.scales import ground_truth_scales, prediction_scales, scale_index
-from cvtool.errors import CvtoolError
 
 
 def test_scale_edges():

@@ -9,8 +9,8 @@ from detect_fixtures import TINY_CAT_AP, TINY_MAP, TINY_PREDICTIONS, det, tiny_d
 from cvtool.detect.cocodata import load_ground_truth, load_predictions
 from cvtool.detect.matching import match_predictions
 from cvtool.detect.scales import ground_truth_scales, prediction_scales
-from cvtool.detect.synthetic import Damage, damaged_predictions
 from cvtool.detect.tide import MAIN_ERRORS, tide_by_scale, tide_evaluate
+from cvtool.synthetic.detections import Damage, damaged_predictions
 
 
 def _tide(gt, raw):

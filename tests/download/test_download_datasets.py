@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from download_mirror import DATASET_ARCHIVES, MirrorServer, serve_dataset
 
+from cvtool.core.errors import CvtoolError
 from cvtool.download import catalogue
 from cvtool.download.datasets import download_dataset
-from cvtool.errors import CvtoolError
 
 # What each dataset must end up as, relative to --to (the layout prepare / track read).
 EXPECTED = {

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from download_mirror import make_tar, make_zip
 
+from cvtool.core.errors import CvtoolError
 from cvtool.download.catalogue import Extract
 from cvtool.download.extract import extract, install
-from cvtool.errors import CvtoolError
 
 RULES = (Extract("pkg/data", "data"), Extract("pkg/README", "docs/README"))
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from download_mirror import MirrorServer, noise, source_for
 
+from cvtool.core.errors import CvtoolError
 from cvtool.download.catalogue import Checksum, Source, resolve_url
 from cvtool.download.fetch import fetch
-from cvtool.errors import CvtoolError
 
 DATA = noise(2_500_000)  # more than two 1 MiB chunks
 URL = "http://files.example/data/blob.bin"

@@ -99,7 +99,7 @@ def _segnet_archive(camvid: Path) -> dict[str, bytes]:
 def test_camvid_segnet_download_prepares_like_the_original(
     shared_data: Path, mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from cvtool.data.camvid import prepare_camvid
+    from cvtool.formats.camvid import prepare_camvid
 
     camvid = shared_data / "camvid"
     _serve("camvid", [_segnet_archive(camvid)], mirror, monkeypatch)

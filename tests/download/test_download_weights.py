@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from download_mirror import MirrorServer, make_zip, noise
 
+from cvtool.core.errors import CvtoolError
+from cvtool.core.ultralytics_env import import_ultralytics
 from cvtool.download import weights as weights_module
 from cvtool.download.catalogue import YOLO_WEIGHTS, Checksum, Source
 from cvtool.download.weights import resolve_weights
-from cvtool.errors import CvtoolError
-from cvtool.ultralytics_env import import_ultralytics
 
 
 @pytest.fixture

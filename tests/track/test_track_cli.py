@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cvtool.track.synthetic import SyntheticConfig, write_sequence
+from cvtool.synthetic.tracks import SyntheticConfig, write_sequence
 
 SMALL = SyntheticConfig(frames=40, objects=5, width=320, height=240, seed=1)
 

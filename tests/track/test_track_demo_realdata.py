@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from cvtool.track.demo import run_track_demo
+from cvtool.demo.track import run_track_demo
+from cvtool.synthetic.tracks import SyntheticConfig, simulate
 from cvtool.track.eval_runs import evaluate_runs
 from cvtool.track.mot import find_sequences
 from cvtool.track.run import run_tracker
-from cvtool.track.synthetic import SyntheticConfig, simulate
 
 
 def test_synthetic_sequence_has_misses_false_positives_and_low_scores() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cvtool.errors import CvtoolError
+from cvtool.core.errors import CvtoolError
+from cvtool.synthetic.tracks import SyntheticConfig, simulate, write_sequence
 from cvtool.track.evaluate import (
     COMBINED,
     SUMMARY_FIELDS,
@@ -22,7 +23,6 @@ from cvtool.track.mot import find_sequences
 from cvtool.track.motmetrics_check import clear_id_with_motmetrics, scores_from_counts
 from cvtool.track.reference import trackeval_pipeline
 from cvtool.track.run import run_tracker
-from cvtool.track.synthetic import SyntheticConfig, simulate, write_sequence
 
 
 def write_results(folder: Path, name: str, rows: list) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cvtool.errors import CvtoolError
+from cvtool.core.errors import CvtoolError
 from cvtool.track.mot import (
     find_sequences,
     frame_offsets,

@@ -1,0 +1,177 @@
+"""Evaluate a classifier checkpoint on a split of a prepared classification dataset.
+
+Streams batches through `ClassificationMetrics` (confusion matrix and calibration bins, O(1)
+memory in the number of images), writes `predictions.csv` as it goes, keeps the
+`max_failures` most confidently wrong images for the gallery, then embeds the penultimate
+features of (at most `tsne_max` per split) train and validation images with t-SNE. The eval dir
+is built in a staging directory and swapped in when complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cvtool.classify.embedding import MIN_POINTS, Embedding, embed
+from cvtool.classify.inference import Inference, predict_split
+from cvtool.classify.metrics import ClassificationMetrics
+from cvtool.classify.plots import Misclassified, plot_misclassified, plot_tsne
+from cvtool.classify.report import print_classification, write_classification_report
+from cvtool.classify.split import ClassSplit, load_class_split
+from cvtool.core.artifacts import invocation, staged_output_dir, utc_now
+from cvtool.core.errors import CvtoolError
+from cvtool.core.images import read_rgb
+from cvtool.segment.evaluate import EvalOutcome, EvalSettings
+from cvtool.segment.report import csv_text
+
+PREDICTIONS_FILE = "predictions.csv"
+GALLERY_FILE = "failures/misclassified.png"
+TSNE_SPLITS = ("train", "val")
+
+
+class _Failures:
+    """The `limit` misclassified images with the highest confidence, streamed with a heap."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._heap: list[tuple[float, int, int, int]] = []
+
+    def offer(self, index: int, label: int, pred: int, confidence: float) -> None:
+        if label == pred:
+            return
+        self.count += 1
+        entry = (confidence, -index, label, pred)
+        if len(self._heap) < self.limit:
+            heapq.heappush(self._heap, entry)
+        elif self.limit and entry > self._heap[0]:
+            heapq.heapreplace(self._heap, entry)
+
+    def worst_first(self) -> list[tuple[int, int, int, float]]:
+        """`(index, label, predicted, confidence)`, most confident first, ties by position."""
+        ordered = sorted(self._heap, reverse=True)
+        return [(-neg, label, pred, conf) for conf, neg, label, pred in ordered]
+
+
+def _score_split(
+    checkpoint: Any, split: ClassSplit, staging: Path, s: EvalSettings, run: Inference
+) -> tuple[ClassificationMetrics, _Failures]:
+    names = [c.name for c in split.manifest.classes]
+    metrics = ClassificationMetrics(len(names), s.bins)
+    failures = _Failures(s.max_failures)
+    with (staging / PREDICTIONS_FILE).open("w", newline="") as f:
+        rows = csv.writer(f, lineterminator="\n")
+        rows.writerow(["path", "label", "predicted", "confidence", "correct"])
+        for out in predict_split(checkpoint, split, run):
+            labels = split.labels[out.start : out.start + len(out.probs)]
+            metrics.update(out.probs, labels)
+            conf, pred = (t.cpu().numpy() for t in out.probs.max(dim=1))
+            for i, (label, p, c) in enumerate(zip(labels, pred, conf, strict=True)):
+                index = out.start + i
+                rows.writerow(
+                    [split.names[index], names[label], names[p], f"{c:.6f}", int(label == p)]
+                )
+                failures.offer(index, int(label), int(p), float(c))
+    return metrics, failures
+
+
+def _gallery(split: ClassSplit, failures: _Failures, staging: Path, title: str) -> list[dict]:
+    names = [c.name for c in split.manifest.classes]
+    worst = failures.worst_first()
+    items = [
+        Misclassified(read_rgb(split.paths[i]), split.names[i], names[t], names[p], c)
+        for i, t, p, c in worst
+    ]
+    if items:
+        plot_misclassified(items, staging / GALLERY_FILE, f"{title}: most confident mistakes")
+    return [
+        {"path": m.name, "true": m.true, "predicted": m.predicted, "confidence": m.confidence}
+        for m in items
+    ]
+
+
+def _embedding(
+    checkpoint: Any, data_dir: Path, tsne_max: int, run: Inference, notes: list[str]
+) -> Embedding | None:
+    """Penultimate features of up to `tsne_max` images of each of train and val, embedded."""
+    splits, names, labels, feats = [], [], [], []
+    for name in TSNE_SPLITS:
+        try:
+            part = load_class_split(data_dir, name).subsample(tsne_max)
+        except CvtoolError as e:
+            notes.append(f"t-SNE leaves out split {name!r}: {e.message}")
+            continue
+        for out in predict_split(checkpoint, part, run, features=True):
+            feats.append(out.features)
+        splits += [name] * len(part.names)
+        names += part.names
+        labels.append(part.labels)
+    if len(names) < MIN_POINTS:
+        notes.append(f"no t-SNE: it needs at least {MIN_POINTS} train/val images")
+        return None
+    return embed(splits, names, np.concatenate(labels), np.concatenate(feats))
+
+
+def _write_embedding(emb: Embedding, class_names: list[str], staging: Path, title: str) -> dict:
+    header = ["split", "path", "label", "x", "y", "x3", "y3", "z3"]
+    rows = (
+        [s, n, class_names[c], *np.round(a, 4).tolist(), *np.round(b, 4).tolist()]
+        for s, n, c, a, b in zip(emb.splits, emb.names, emb.labels, emb.xy, emb.xyz, strict=True)
+    )
+    (staging / "tsne.csv").write_text(csv_text(header, rows))
+    what = f"{title}: t-SNE of {emb.feature_dim}-d penultimate features"
+    for coords, file in ((emb.xy, "plots/tsne_2d.png"), (emb.xyz, "plots/tsne_3d.png")):
+        plot_tsne(coords, emb.labels, emb.splits, class_names, staging / file, what)
+    counts = {s: emb.splits.count(s) for s in dict.fromkeys(emb.splits)}
+    return {"feature_dim": emb.feature_dim, "images": counts, "file": "tsne.csv"}
+
+
+def evaluate_classifier(
+    checkpoint: Any,
+    data_dir: Path,
+    split: str,
+    out: Path,
+    settings: EvalSettings,
+    run: Inference,
+    source: dict[str, Any],
+    title: str,
+) -> EvalOutcome:
+    """Score a loaded classification checkpoint on `split` of `data_dir`; write `out`."""
+    from cvtool.engine.checkpoint import check_classes
+
+    eval_split = load_class_split(data_dir, split)
+    check_classes(checkpoint, eval_split.manifest, data_dir)
+    class_names = eval_split.manifest.class_names
+    notes: list[str] = []
+    with staged_output_dir(out, settings.overwrite) as staging:
+        metrics, failures = _score_split(checkpoint, eval_split, staging, settings, run)
+        gallery = _gallery(eval_split, failures, staging, title)
+        emb = None
+        if settings.tsne_max > 0:
+            emb = _embedding(checkpoint, data_dir, settings.tsne_max, run, notes)
+        context = {
+            "source": source,
+            "dataset": str(data_dir),
+            "split": split,
+            "settings": {
+                "bins": settings.bins,
+                "max_failures": settings.max_failures,
+                "tsne_max": settings.tsne_max,
+            },
+            "created": utc_now(),
+            "command": invocation(),
+            "failures": gallery,
+            "misclassified": failures.count,
+            "gallery": GALLERY_FILE if gallery else None,
+            "tsne": _write_embedding(emb, class_names, staging, source["name"]) if emb else None,
+        }
+        report = metrics.compute()
+        written = write_classification_report(
+            staging, report, eval_split.manifest.classes, context, notes, title
+        )
+    print_classification(written, title)
+    return EvalOutcome(Path(out), written["headline"], written)

@@ -1,0 +1,85 @@
+"""Run a classifier over a split in batches: softmax probabilities and, on request, the
+penultimate-layer features (the input of the last linear layer, taken with a forward hook).
+
+Images are decoded in worker processes (no torch there), preprocessed on the device exactly as
+in validation (the checkpoint's resize, centre crop and normalisation) and batched; consecutive
+images of equal size share a batch (a preprocessing without a fixed size keeps their shapes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cvtool.classify.split import ClassSplit
+from cvtool.core.inference import Inference
+from cvtool.core.parallel import parallel_map
+from cvtool.segment.samples import load_image_chw
+
+
+@dataclass
+class PredictedBatch:
+    """Split positions `start:start+len(probs)`, probabilities `(B, C)` float32 on the device,
+    and penultimate features `(B, D)` float32 on the CPU (None unless asked for)."""
+
+    start: int
+    probs: Any
+    features: np.ndarray | None
+
+
+def penultimate_layer(model: Any) -> Any:
+    """The classifier's last `nn.Linear` (ResNet's `fc`, the convnet's `classifier`): its input
+    is the penultimate representation (pooled 512-d for ResNet-18, flattened maps for convnet)."""
+    from torch import nn
+
+    linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no linear layer to take features from")
+    return linears[-1]
+
+
+def predict_split(
+    checkpoint: Any, split: ClassSplit, run: Inference, features: bool = False
+) -> Iterator[PredictedBatch]:
+    """Yield the model's predictions for every image of `split`, in order."""
+    import torch
+
+    from cvtool.core.transforms import eval_transform
+
+    transform = eval_transform(**checkpoint.preprocess.to_dict())
+    device = run.device
+    model = checkpoint.model.to(device).eval()
+    autocast = device.type == "cuda" and run.amp
+    captured: list[Any] = []
+    hook = None
+    if features:
+        layer = penultimate_layer(model)
+        hook = layer.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
+
+    def forward(start: int, group: list[Any]) -> PredictedBatch:
+        captured.clear()
+        with torch.inference_mode(), torch.autocast(device.type, enabled=autocast):
+            logits = model(torch.stack(group))
+        probs = logits.float().softmax(dim=1)
+        feats = captured[0].float().flatten(1).cpu().numpy() if features else None
+        return PredictedBatch(start, probs, feats)
+
+    description = f"{'features of' if features else 'classifying'} {split.split} images"
+    images = parallel_map(load_image_chw, split.paths, run.workers, description)
+    pending: list[Any] = []
+    start = 0
+    try:
+        for index, image in enumerate(images):
+            tensor = transform(torch.from_numpy(image).to(device))
+            if pending and (len(pending) == run.batch_size or pending[0].shape != tensor.shape):
+                yield forward(start, pending)
+                pending, start = [], index
+            pending.append(tensor)
+        if pending:
+            yield forward(start, pending)
+    finally:
+        if hook is not None:
+            hook.remove()

@@ -1,0 +1,250 @@
+"""The on-disk contract between stages: manifests as dataclasses <-> JSON, and atomic writes.
+
+Every artifact is written to a temporary file in the same directory and moved into place with
+`os.replace`, so a killed run never leaves a half-written file that a later stage would trust.
+Whole output directories are built in a hidden staging directory and swapped in at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from cvtool.core.errors import CvtoolError
+
+SCHEMA_VERSION = 1
+IGNORE_INDEX = 255
+DATASET_MANIFEST = "dataset.json"
+SPLITS = ("train", "val", "test")
+
+Task = Literal["segmentation", "classification"]
+RGB = tuple[int, int, int]
+
+
+# --------------------------------------------------------------------------- atomic writes
+@contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside `path` (same suffix); move it onto `path` on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "tolist"):  # numpy scalars and arrays
+        return obj.tolist()
+    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+
+
+def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
+    """Load JSON, turning a missing file or a syntax error into a CvtoolError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CvtoolError(f"{what} not found: {path}")
+    try:
+        with path.open("rb") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise CvtoolError(
+            f"{what} {path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+        ) from None
+    except UnicodeDecodeError:
+        raise CvtoolError(f"{what} {path} is not a UTF-8 text file") from None
+
+
+@contextmanager
+def staged_output_dir(out: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
+    """Build an output directory in a hidden sibling and swap it in only when complete.
+
+    Refuses a non-empty `out` unless `overwrite`; on any failure the staging directory is
+    removed and whatever was at `out` before is untouched.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CvtoolError(f"output {out} exists and is not a directory", "choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise CvtoolError(
+            f"output directory {out} already exists and is not empty",
+            "pass --overwrite to replace it, or choose another --out",
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out.exists():
+        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, trash / out.name)
+        os.replace(staging, out)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staging, out)
+
+
+def invocation() -> str:
+    """The command line of this process, shell-quoted, for provenance in manifests."""
+    argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else []
+    return shlex.join(argv)
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- dataset manifest
+@dataclass(frozen=True)
+class ClassInfo:
+    id: int
+    name: str
+    color: RGB
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str) -> ClassInfo:
+        try:
+            color = tuple(int(c) for c in d["color"])
+            info = cls(id=int(d["id"]), name=str(d["name"]), color=color)  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError) as e:
+            raise CvtoolError(f"{where}: malformed class entry {d!r} ({e})") from None
+        if len(info.color) != 3 or not all(0 <= c <= 255 for c in info.color):
+            raise CvtoolError(f"{where}: class {info.name!r} colour {d['color']} is not RGB 0-255")
+        return info
+
+
+@dataclass
+class DatasetManifest:
+    """`dataset.json`: what a prepared dataset directory contains.
+
+    Segmentation masks hold class ids `0..len(classes)-1` and `ignore_index` for unlabelled
+    pixels. Classification sets list `path,label` rows in `splits/<split>.csv`.
+    """
+
+    task: Task
+    classes: list[ClassInfo]
+    source: dict[str, Any] = field(default_factory=dict)
+    command: str = ""
+    created: str = field(default_factory=utc_now)
+    ignore_index: int = IGNORE_INDEX
+    splits: dict[str, int] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def class_names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    def validate(self, where: str = DATASET_MANIFEST) -> None:
+        if self.task not in ("segmentation", "classification"):
+            raise CvtoolError(f"{where}: unknown task {self.task!r}")
+        if not self.classes:
+            raise CvtoolError(f"{where}: no classes")
+        ids = [c.id for c in self.classes]
+        if ids != list(range(len(ids))):
+            raise CvtoolError(f"{where}: class ids must be 0..{len(ids) - 1} in order, got {ids}")
+        names = [c.name for c in self.classes]
+        if len(set(names)) != len(names):
+            raise CvtoolError(f"{where}: duplicate class names in {names}")
+        if not 0 <= self.ignore_index <= 255 or self.ignore_index < len(self.classes):
+            raise CvtoolError(
+                f"{where}: ignore_index {self.ignore_index} must be in 0-255 and above the "
+                "class ids"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["classes"] = [{"id": c.id, "name": c.name, "color": list(c.color)} for c in self.classes]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], where: str = DATASET_MANIFEST) -> DatasetManifest:
+        if not isinstance(d, dict):
+            raise CvtoolError(f"{where}: expected a JSON object")
+        version = d.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise CvtoolError(
+                f"{where}: schema version {version!r} is not supported (expected {SCHEMA_VERSION})",
+                "re-run `cvtool prepare` with this version of cvtool",
+            )
+        try:
+            classes = [ClassInfo.from_dict(c, where) for c in d["classes"]]
+            manifest = cls(
+                task=d["task"],
+                classes=classes,
+                source=dict(d.get("source", {})),
+                command=str(d.get("command", "")),
+                created=str(d.get("created", "")),
+                ignore_index=int(d.get("ignore_index", IGNORE_INDEX)),
+                splits={str(k): int(v) for k, v in dict(d.get("splits", {})).items()},
+                extra=dict(d.get("extra", {})),
+            )
+        except KeyError as e:
+            raise CvtoolError(f"{where}: missing field {e.args[0]!r}") from None
+        except (TypeError, ValueError) as e:
+            raise CvtoolError(f"{where}: malformed manifest ({e})") from None
+        manifest.validate(where)
+        return manifest
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        path = Path(directory) / DATASET_MANIFEST
+        self.validate(str(path))
+        atomic_write_json(path, self.to_dict())
+        return path
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> DatasetManifest:
+        directory = Path(directory)
+        path = directory / DATASET_MANIFEST
+        if not path.is_file():
+            hint = "prepare one with `cvtool prepare ...` first"
+            if not directory.exists():
+                raise CvtoolError(f"dataset directory {directory} does not exist", hint)
+            raise CvtoolError(f"{directory} is not a prepared dataset: no {DATASET_MANIFEST}", hint)
+        return cls.from_dict(read_json(path, "dataset manifest"), where=str(path))
+
+
+def read_split_list(directory: str | os.PathLike[str], split: str) -> list[str]:
+    """Image file names of a segmentation split (`splits/<split>.txt`, one per line).
+
+    Each name is a file in `images/`; its mask is `masks/<stem>.png`.
+    """
+    path = Path(directory) / "splits" / f"{split}.txt"
+    if not path.is_file():
+        raise CvtoolError(f"split {split!r} not found: {path}")
+    return [line.strip() for line in path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,21 @@
+"""The one exception type the CLI turns into a clear message and exit code 1."""
+
+from __future__ import annotations
+
+
+class CvtoolError(Exception):
+    """A data or runtime problem the user can fix.
+
+    `message` says what is wrong (naming the file when there is one); `hint` says how to fix it;
+    `param` names the Python parameter at fault, if one is (the CLI shows it as its option,
+    `batch_size` as `--batch-size`), so library messages never name CLI flags themselves.
+    """
+
+    def __init__(self, message: str, hint: str | None = None, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.param = param
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n{self.hint}"

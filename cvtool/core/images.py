@@ -1,0 +1,118 @@
+"""Image and mask file I/O with clear errors: read, verify, write index PNGs atomically, link."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from cvtool.core.artifacts import atomic_path
+from cvtool.core.errors import CvtoolError
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
+
+
+def is_image_file(path: Path) -> bool:
+    """A visible file whose extension is a known image format (case-insensitive)."""
+    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image:
+    """Open (header only) with a CvtoolError naming the file when missing or not an image."""
+    path = Path(path)
+    if not path.is_file():
+        raise CvtoolError(f"{what} not found: {path}")
+    try:
+        return Image.open(path)
+    except (UnidentifiedImageError, OSError) as e:
+        raise CvtoolError(f"{what} {path} is not a readable image ({e})") from None
+
+
+def image_size(path: str | os.PathLike[str], what: str = "image") -> tuple[int, int]:
+    """`(width, height)` from the file header, without decoding the pixels."""
+    with open_image(path, what) as im:
+        return im.size
+
+
+def load_pixels(path: str | os.PathLike[str], what: str = "image") -> Image.Image:
+    """Open and fully decode, so truncated or corrupt files fail here with a clear error."""
+    im = open_image(path, what)
+    try:
+        im.load()
+    except (OSError, SyntaxError, ValueError) as e:
+        im.close()
+        raise CvtoolError(f"{what} {path} is corrupt or truncated ({e})") from None
+    return im
+
+
+def read_rgb(path: str | os.PathLike[str], what: str = "image") -> np.ndarray:
+    """`(H, W, 3)` uint8."""
+    with load_pixels(path, what) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def write_index_png(path: str | os.PathLike[str], mask: np.ndarray) -> None:
+    """Write a `(H, W)` uint8 class-index mask as a mode "L" PNG, atomically."""
+    if mask.dtype != np.uint8 or mask.ndim != 2:
+        raise ValueError(f"index mask must be 2-D uint8, got {mask.dtype} {mask.shape}")
+    with atomic_path(path) as tmp:
+        Image.fromarray(mask, mode="L").save(tmp, format="PNG")
+
+
+def write_rgb_png(path: str | os.PathLike[str], rgb: np.ndarray, compress_level: int = 1) -> None:
+    """Write a `(H, W, 3)` uint8 image as PNG, atomically (fast compression: previews)."""
+    with atomic_path(path) as tmp:
+        Image.fromarray(rgb, mode="RGB").save(tmp, format="PNG", compress_level=compress_level)
+
+
+def link_or_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    """Hard-link `src` to `dst` (same filesystem), else copy it; the parent dir is created."""
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except FileNotFoundError:
+        raise CvtoolError(f"image not found: {src}") from None
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def read_image(path: Path) -> Any:
+    """An RGB image as a uint8 `(3, H, W)` tensor; CvtoolError naming the file if unreadable."""
+    from torchvision.io import ImageReadMode, decode_image
+
+    if not path.is_file():
+        raise CvtoolError(f"image not found: {path}", "re-run `cvtool prepare` for this dataset")
+    try:
+        return decode_image(str(path), mode=ImageReadMode.RGB)
+    except RuntimeError as e:
+        raise CvtoolError(f"cannot decode image {path}: {e}") from None
+
+
+def read_mask(path: Path, num_classes: int, ignore_index: int) -> np.ndarray:
+    """A class-index mask as a uint8 `(H, W)` array, checked against the class count."""
+    from PIL import Image
+
+    if not path.is_file():
+        raise CvtoolError(f"mask not found: {path}", "re-run `cvtool prepare` for this dataset")
+    try:
+        with Image.open(path) as im:
+            if im.mode not in ("L", "P"):
+                raise CvtoolError(
+                    f"mask {path} is a {im.mode} image, not a single-channel class-index PNG"
+                )
+            mask = np.asarray(im, dtype=np.uint8)
+    except OSError as e:
+        raise CvtoolError(f"cannot read mask {path}: {e}") from None
+    bad = (mask >= num_classes) & (mask != ignore_index)
+    if bad.any():
+        raise CvtoolError(
+            f"mask {path} contains class id {int(mask[bad].max())}, but the dataset defines "
+            f"{num_classes} classes (ids 0..{num_classes - 1}, {ignore_index} = ignore)",
+            "re-run `cvtool prepare` or fix the classes in dataset.json",
+        )
+    return mask

@@ -1,1 +1,0 @@
-"""Dataset preparation and loading."""

@@ -1,0 +1,304 @@
+"""Evaluate a checkpoint or a directory of predicted masks on a split; merge shard evaluations.
+
+Each entry point builds the eval directory in a staging directory (swapped in when complete),
+streams batches through a `SegmentationEvaluator`, writes `per_image.csv` as it goes, keeps the
+worst images for the failure gallery, and returns an `EvalOutcome`.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cvtool.core.artifacts import (
+    ClassInfo,
+    invocation,
+    read_json,
+    staged_output_dir,
+    utc_now,
+)
+from cvtool.core.errors import CvtoolError
+from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_png
+from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
+from cvtool.core.palette import colorize
+from cvtool.core.parallel import parallel_map
+from cvtool.core.tables import print_metrics
+from cvtool.core.worst import FailureCollector
+from cvtool.segment.metrics import SegmentationEvaluator
+from cvtool.segment.plots import plot_failure
+from cvtool.segment.report import (
+    FAILURES_DIR,
+    METRICS_FILE,
+    PER_IMAGE_FILE,
+    STATE_FILE,
+    write_report,
+)
+from cvtool.segment.samples import load_prediction_pair
+from cvtool.segment.split import EvalSplit, SplitItem, load_split
+
+# (items, label masks (B, H, W), probabilities (B, C, H, W) or None, predicted ids (B, H, W))
+Batch = tuple[Sequence[SplitItem], Any, Any, Any]
+
+
+@dataclass
+class EvalSettings:
+    """Options shared by every way of evaluating."""
+
+    bins: int = 15
+    fail_threshold: float = 0.5
+    max_failures: int = 12
+    save_masks: bool = False
+    workers: int | None = None
+    overwrite: bool = False
+    tsne_max: int = 200
+
+
+@dataclass
+class EvalOutcome:
+    """What an evaluation wrote: the eval dir, its headline numbers and the full metrics."""
+
+    path: Path
+    headline: dict[str, float | None]
+    metrics: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        return {"images": self.metrics["images"], **self.headline}
+
+
+class _Recorder:
+    """Feeds batches to the evaluator and streams the per-image outputs into the staging dir."""
+
+    def __init__(self, staging: Path, split: EvalSplit, with_scores: bool, s: EvalSettings):
+        m = split.manifest
+        self.staging, self.split, self.settings = staging, split, s
+        self.colors = np.array([c.color for c in m.classes], dtype=np.uint8)
+        self.evaluator = SegmentationEvaluator(m.num_classes, m.ignore_index, with_scores, s.bins)
+        self.failures = FailureCollector(s.fail_threshold, s.max_failures)
+        self._file = (staging / PER_IMAGE_FILE).open("w", newline="")
+        self._rows = csv.writer(self._file, lineterminator="\n")
+        self._rows.writerow(["name", "iou"])
+
+    def add(self, batch: Batch) -> None:
+        items, target, probs, pred = batch
+        ious = self.evaluator.update(target, probs=probs, pred=pred)
+        pred_np = pred.cpu().numpy().astype(np.uint8)
+        for item, iou, mask in zip(items, ious, pred_np, strict=True):
+            self._rows.writerow([item.name, "" if np.isnan(iou) else f"{iou:.6f}"])
+            self.failures.offer(item.name, float(iou), mask)
+            if self.settings.save_masks:
+                write_index_png(self.staging / MASKS_DIR / mask_name(item.name), mask)
+                write_rgb_png(
+                    self.staging / COLORED_DIR / mask_name(item.name), colorize(mask, self.colors)
+                )
+
+    def finish(self, context: dict[str, Any], title: str) -> EvalOutcome:
+        self._file.close()
+        self.evaluator.save(self.staging / STATE_FILE)
+        failures = self._render_failures(title)
+        report = self.evaluator.compute()
+        context = {**context, "failure_candidates": self.failures.candidates}
+        return _written(self.staging, report, self.split.manifest.classes, context, failures, title)
+
+    def _render_failures(self, title: str) -> list[dict[str, Any]]:
+        by_name = {item.name: item for item in self.split.items}
+        m = self.split.manifest
+        out = []
+        for rank, failure in enumerate(self.failures.worst_first(), 1):
+            item = by_name[failure.name]
+            file = f"{FAILURES_DIR}/{rank:03d}_{Path(item.name).stem}.png"
+            plot_failure(
+                read_rgb(item.image),
+                read_mask(item.mask, m.num_classes, m.ignore_index),
+                failure.prediction,
+                self.colors,
+                m.ignore_index,
+                self.staging / file,
+                f"{title}: {item.name}  IoU {failure.iou:.3f}",
+            )
+            out.append({"name": item.name, "iou": failure.iou, "file": file})
+        return out
+
+
+def _written(
+    staging: Path,
+    report: Any,
+    classes: Sequence[ClassInfo],
+    context: dict[str, Any],
+    failures: list[dict[str, Any]],
+    title: str,
+) -> EvalOutcome:
+    metrics = write_report(staging, report, classes, context, failures, title)
+    return EvalOutcome(staging, metrics["headline"], metrics)
+
+
+def _context(split: EvalSplit, source: dict[str, Any], s: EvalSettings, shard: Any) -> dict:
+    return {
+        "source": source,
+        "dataset": str(split.data_dir),
+        "split": split.split,
+        "shard": None if shard is None else f"{shard[0]}/{shard[1]}",
+        "settings": {
+            "bins": s.bins,
+            "fail_threshold": s.fail_threshold,
+            "max_failures": s.max_failures,
+        },
+        "created": utc_now(),
+        "command": invocation(),
+    }
+
+
+def run_evaluation(
+    out: Path,
+    split: EvalSplit,
+    batches: Iterable[Batch],
+    with_scores: bool,
+    source: dict[str, Any],
+    settings: EvalSettings,
+    shard: tuple[int, int] | None,
+    title: str,
+) -> EvalOutcome:
+    """Stream `batches` into a new eval dir at `out`; print the tables; return the outcome."""
+    with staged_output_dir(out, settings.overwrite) as staging:
+        recorder = _Recorder(staging, split, with_scores, settings)
+        try:
+            for batch in batches:
+                recorder.add(batch)
+        except ValueError as e:  # ids outside the classes, mismatched shapes
+            raise CvtoolError(f"evaluating {split.data_dir} split {split.split!r}: {e}") from None
+        outcome = recorder.finish(_context(split, source, settings, shard), title)
+    outcome.path = out
+    print_metrics(outcome.metrics, title)
+    return outcome
+
+
+def _prediction_batches(split: EvalSplit, workers: int | None) -> Iterator[Batch]:
+    import torch
+
+    m = split.manifest
+    load = partial(load_prediction_pair, num_classes=m.num_classes, ignore_index=m.ignore_index)
+    pairs = parallel_map(load, split.items, workers, "scoring predictions")
+    for item, (mask, pred) in zip(split.items, pairs, strict=True):
+        yield [item], torch.from_numpy(mask)[None], None, torch.from_numpy(pred)[None]
+
+
+def evaluate_predictions(
+    predictions: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    split: str = "test",
+    out: str | os.PathLike[str] | None = None,
+    settings: EvalSettings | None = None,
+    shard: tuple[int, int] | None = None,
+) -> EvalOutcome:
+    """Score index-mask PNGs (`<stem>.png` per split image) against a prepared dataset split.
+
+    No probabilities, so no calibration or average precision; the report says why.
+    """
+    settings = settings or EvalSettings()
+    predictions = Path(predictions)
+    eval_split = load_split(data, split, predictions, shard)
+    out = Path(out) if out else predictions.parent / f"{predictions.name}-eval-{split}"
+    source = {"kind": "predictions", "predictions": str(predictions), "name": predictions.name}
+    batches = _prediction_batches(eval_split, settings.workers)
+    return run_evaluation(
+        out, eval_split, batches, False, source, settings, shard, f"{predictions.name} ({split})"
+    )
+
+
+def merge_evaluations(
+    shard_dirs: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    overwrite: bool = False,
+) -> EvalOutcome:
+    """Merge the eval dirs of shards (`evaluate --shard i/n`) into one, as if run in one pass."""
+    dirs = [Path(d) for d in shard_dirs]
+    if len(dirs) < 2:
+        raise CvtoolError("--merge needs at least two shard eval directories")
+    metas = [read_json(d / METRICS_FILE, "eval metrics") for d in dirs]
+    for d, meta in zip(dirs, metas, strict=True):
+        if meta.get("task", "segmentation") != "segmentation":
+            raise CvtoolError(
+                f"{d / METRICS_FILE} is a {meta.get('task')} evaluation; --merge joins the "
+                "shards of a segmentation evaluation"
+            )
+    first = metas[0]
+    for d, meta in zip(dirs[1:], metas[1:], strict=True):
+        for key in ("dataset", "split", "source"):
+            if _identity(meta, key) != _identity(first, key):
+                raise CvtoolError(
+                    f"{d / METRICS_FILE}: {key} {_identity(meta, key)!r} differs from "
+                    f"{dirs[0] / METRICS_FILE} ({_identity(first, key)!r}); only shards of one "
+                    "evaluation can be merged"
+                )
+    evaluator = SegmentationEvaluator.load(dirs[0] / STATE_FILE)
+    for d in dirs[1:]:
+        try:
+            evaluator.merge(SegmentationEvaluator.load(d / STATE_FILE))
+        except ValueError as e:
+            raise CvtoolError(f"{d / STATE_FILE}: {e}") from None
+    classes = [ClassInfo.from_dict(c, str(dirs[0])) for c in first["classes"]]
+    limit = int(first["settings"]["max_failures"])
+    title = f"{first['source'].get('name', 'model')} ({first['split']})"
+    with staged_output_dir(out, overwrite) as staging:
+        _concat_per_image(dirs, staging / PER_IMAGE_FILE)
+        evaluator.save(staging / STATE_FILE)
+        failures = sorted(
+            (dict(f, dir=d) for d, meta in zip(dirs, metas, strict=True) for f in meta["failures"]),
+            key=lambda f: (f["iou"], f["name"]),
+        )[:limit]
+        for f in failures:
+            shutil.copyfile(f.pop("dir") / f["file"], _ensure_parent(staging / f["file"]))
+        context = {key: first[key] for key in ("source", "dataset", "split", "settings")} | {
+            "shard": None,
+            "merged_from": [str(d) for d in dirs],
+            "created": utc_now(),
+            "command": invocation(),
+            "failure_candidates": sum(int(m.get("failure_candidates", 0)) for m in metas),
+        }
+        outcome = _written(staging, evaluator.compute(), classes, context, failures, title)
+    outcome.path = Path(out)
+    print_metrics(outcome.metrics, title)
+    return outcome
+
+
+def _identity(metrics: dict[str, Any], key: str) -> Any:
+    """What must agree between shards (a shard may run on another device)."""
+    value = metrics.get(key)
+    if key == "source" and isinstance(value, dict):
+        return {k: v for k, v in value.items() if k not in ("device", "amp")}
+    return value
+
+
+def _ensure_parent(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _concat_per_image(dirs: Sequence[Path], target: Path) -> None:
+    """Concatenate the shards' per-image rows, refusing shards that share an image."""
+    seen: dict[str, Path] = {}
+    with target.open("w", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["name", "iou"])
+        for d in dirs:
+            path = d / PER_IMAGE_FILE
+            if not path.is_file():
+                raise CvtoolError(f"{path} not found: {d} is not a complete eval directory")
+            with path.open(newline="") as rows:
+                reader = csv.reader(rows)
+                next(reader, None)  # header
+                for row in reader:
+                    if row[0] in seen:
+                        raise CvtoolError(
+                            f"image {row[0]!r} is in both {seen[row[0]]} and {d}: the shards "
+                            "overlap, so merging would count it twice"
+                        )
+                    seen[row[0]] = d
+                    writer.writerow(row)

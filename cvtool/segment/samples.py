@@ -1,0 +1,62 @@
+"""Per-image loading for `parallel_map` workers: decode and check, nothing else.
+
+No torch here: the workers are forked from a process whose torch thread pools are running, and
+torch operations in such a child can deadlock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cvtool.core.errors import CvtoolError
+from cvtool.core.images import read_mask, read_rgb
+from cvtool.segment.split import SplitItem
+
+
+def load_labelled_image(
+    item: SplitItem, num_classes: int, ignore_index: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(image (3, H, W) uint8, label mask (H, W) uint8)` of one split item, same size."""
+    image = read_rgb(item.image)
+    mask = read_mask(item.mask, num_classes, ignore_index)
+    if image.shape[:2] != mask.shape:
+        raise CvtoolError(
+            f"label mask {item.mask} is {_size(mask)} but its image {item.image} is {_size(image)}"
+        )
+    return np.ascontiguousarray(image.transpose(2, 0, 1)), np.array(mask)
+
+
+def load_image_chw(path: Path) -> np.ndarray:
+    """An RGB image as a `(3, H, W)` uint8 array (the layout torchvision transforms take)."""
+    return np.ascontiguousarray(read_rgb(path).transpose(2, 0, 1))
+
+
+def load_prediction_pair(
+    item: SplitItem, num_classes: int, ignore_index: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(label mask, predicted mask)` of one split item, checked to have the same size and a
+    class for every predicted pixel."""
+    if item.prediction is None:
+        raise ValueError(f"{item.name} has no predicted mask")
+    mask = read_mask(item.mask, num_classes, ignore_index)
+    pred = read_mask(item.prediction, num_classes, ignore_index)
+    unassigned = int((pred == ignore_index).sum())
+    if unassigned:
+        raise CvtoolError(
+            f"predicted mask {item.prediction} leaves {unassigned} pixels at the ignore index "
+            f"{ignore_index}",
+            "a prediction must give every pixel a class id",
+        )
+    if pred.shape != mask.shape:
+        raise CvtoolError(
+            f"predicted mask {item.prediction} is {_size(pred)} but the label mask "
+            f"{item.mask} is {_size(mask)}",
+            "predict at the label masks' resolution (resize with nearest interpolation)",
+        )
+    return np.array(mask), np.array(pred)  # writable copies, for torch
+
+
+def _size(array: np.ndarray) -> str:
+    return f"{array.shape[1]}x{array.shape[0]}"
