@@ -19,7 +19,7 @@ from typing import Any
 
 import typer
 
-from cvtool.core.console import console
+from cvtool.core.console import console, error
 from cvtool.core.errors import CvtoolError
 
 
@@ -32,9 +32,7 @@ class CommandResult:
 
 
 def report_error(message: str, hint: str | None = None) -> None:
-    console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
-    if hint:
-        console.print(f"[yellow]hint:[/] {hint}", soft_wrap=True)
+    error(message, hint)
 
 
 def _emit(result: CommandResult | None, as_json: bool) -> None:
