@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import ParameterError
 
 DEVICE_HELP = "auto (CUDA, else MPS, else CPU), cpu, cuda, cuda:N or mps"
 
@@ -25,7 +25,7 @@ def resolve_device(device: str | None = "auto", local_rank: int = 0) -> Any:
     """`device` as a `torch.device`; `auto` (or None) picks CUDA, then MPS, then CPU.
 
     Under `torchrun`, plain `cuda` means `cuda:LOCAL_RANK`. A device this machine does not have
-    raises `CvtoolError` naming the parameter and listing the devices it does have.
+    raises `ParameterError` naming the parameter and listing the devices it does have.
     """
     import torch
 
@@ -40,18 +40,14 @@ def resolve_device(device: str | None = "auto", local_rank: int = 0) -> Any:
     except (RuntimeError, ValueError):
         chosen = None
     if chosen is None or chosen.type not in ("cpu", "cuda", "mps"):
-        raise CvtoolError(
-            f"device {device!r} is not a device name; use {DEVICE_HELP}",
-            param="device",
-        )
+        raise ParameterError(f"device {device!r} is not a device name; use {DEVICE_HELP}", "device")
     usable = (
         chosen.type == "cpu"
         or (chosen.type == "mps" and "mps" in available)
         or (chosen.type == "cuda" and f"cuda:{chosen.index or 0}" in available)
     )
     if not usable:
-        raise CvtoolError(
-            f"device {device!r} is not available here; available: {', '.join(available)}",
-            param="device",
+        raise ParameterError(
+            f"device {device!r} is not available here; available: {', '.join(available)}", "device"
         )
     return chosen

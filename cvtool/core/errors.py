@@ -19,3 +19,11 @@ class CvtoolError(Exception):
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"
+
+
+class ParameterError(CvtoolError):
+    """A parameter value that cannot work, whatever the data: an unknown device, a malformed
+    size, a device this machine lacks. The CLI reports it as a usage error (exit code 2)."""
+
+    def __init__(self, message: str, param: str, hint: str | None = None) -> None:
+        super().__init__(message, hint, param)
