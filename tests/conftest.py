@@ -1,4 +1,5 @@
-"""Shared fixtures: the real-data folder (skipped when absent) and a CLI runner."""
+"""Shared fixtures: the real-data folder (skipped when absent), a CLI runner, and the tiny
+prepared datasets (`seg_data`, `cls_data`) that every stage's tests build on."""
 
 from __future__ import annotations
 
@@ -49,3 +50,30 @@ def _pil_open_stays_unpatched():
     assert Image.open is before, (
         "PIL.Image.open was patched: import ultralytics through cvtool.core.ultralytics_env"
     )
+
+
+@pytest.fixture
+def seg_data(tmp_path: Path) -> Path:
+    """A prepared segmentation dataset: classes bg/r/g, 8/4/2 images of 36x44."""
+    from cvtool.synthetic.datasets import random_segmentation_dataset
+
+    return random_segmentation_dataset(tmp_path / "seg")
+
+
+@pytest.fixture
+def cls_data(tmp_path: Path) -> Path:
+    """A prepared classification dataset: classes a/b/c, 8/4/2 images of 32x32."""
+    from cvtool.synthetic.datasets import random_classification_dataset
+
+    return random_classification_dataset(tmp_path / "cls")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny tensors: one intra-op thread is faster, and kinder to parallel test runs."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -10,14 +10,8 @@ from cvtool.synthetic.shapes import write_shape_folder
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny tensors: one intra-op thread is faster, and kinder to parallel test runs."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_torch_thread(one_torch_thread):
+    """Every test here runs tiny models on one intra-op thread."""
 
 
 @pytest.fixture(scope="module")

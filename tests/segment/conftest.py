@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cvtool.core.artifacts import ClassInfo, DatasetManifest
+from cvtool.core.artifacts import ClassInfo
+from cvtool.synthetic.datasets import write_segmentation_dataset
 
 CLASSES = [ClassInfo(0, "road", (128, 64, 128)), ClassInfo(1, "car", (64, 0, 128)),
            ClassInfo(2, "tree", (128, 128, 0))]  # fmt: skip
@@ -31,20 +32,13 @@ def write_dataset(
     root: Path, masks: dict[str, np.ndarray], splits: dict[str, list[str]] | None = None
 ) -> Path:
     """A prepared dataset dir; every image in the `test` split unless `splits` says otherwise."""
-    splits = splits or {"test": list(masks)}
     rng = np.random.default_rng(1)
-    for sub in ("images", "masks", "splits"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
+    samples = {}
     for name, mask in masks.items():
         image = rng.integers(0, 255, (*mask.shape, 3), dtype=np.uint8)
         image[..., 0] = np.where(mask == 1, 220, image[..., 0] // 4)  # learnable: red = car
-        Image.fromarray(image).save(root / "images" / name)
-        Image.fromarray(mask, mode="L").save(root / "masks" / f"{Path(name).stem}.png")
-    for split, names in splits.items():
-        (root / "splits" / f"{split}.txt").write_text("\n".join(names) + "\n")
-    counts = {split: len(names) for split, names in splits.items()}
-    DatasetManifest("segmentation", list(CLASSES), splits=counts).save(root)
-    return root
+        samples[name] = (image, mask)
+    return write_segmentation_dataset(root, samples, CLASSES, splits or {"test": list(masks)})
 
 
 def write_predictions(root: Path, preds: dict[str, np.ndarray]) -> Path:
