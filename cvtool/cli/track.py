@@ -1,28 +1,35 @@
-"""`cvtool track ...`: multi-object tracking on MOTChallenge sequences, and its scoring."""
+"""`cvtool track ...`: multi-object tracking on MOTChallenge sequences, and its scoring.
+
+The tracker settings options of `track mot17` are not written here: one option per field of
+each registered tracker's config dataclass (`cvtool.track.registry.TRACKERS`), so a new tracker
+brings its options with it.
+"""
 
 from __future__ import annotations
 
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import Field, fields
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from cvtool.cli.common import CommandResult, parse_csv_list, stage_command
-from cvtool.track.config import ByteTrackConfig, IouTrackerConfig
+from cvtool.core.device import DEVICE_HELP
+from cvtool.track.config import DETECTOR_CONF
+from cvtool.track.registry import TRACKERS
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Track objects in MOTChallenge sequences (IoU tracker, ByteTrack) and score them.",
+    help=f"Track objects in MOTChallenge sequences ({', '.join(TRACKERS)}) and score them.",
 )
 
-_IOU = IouTrackerConfig()
-_BYTE = ByteTrackConfig()
-_BYTE_HELP = "ByteTrack"
-
-
-class TrackerName(str, Enum):
-    iou = "iou"
-    bytetrack = "bytetrack"
+TrackerName = Enum("TrackerName", {name: name for name in TRACKERS}, type=str)  # type: ignore[misc]
+DEFAULT_TRACKER = "bytetrack"
+SETTINGS_PANEL = "Tracker settings"
 
 
 class Detector(str, Enum):
@@ -30,11 +37,81 @@ class Detector(str, Enum):
     yolo = "yolo"
 
 
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _shown(value: object) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)
+
+
+def _setting_help(text: str, owners: dict[str, Field]) -> str:
+    """The field's help, which trackers have it (when not all do) and their defaults."""
+    scope = "" if len(owners) == len(TRACKERS) else f"{', '.join(owners)} only; "
+    defaults = {tracker: _shown(f.default) for tracker, f in owners.items()}
+    if len(set(defaults.values())) == 1:
+        shown = next(iter(defaults.values()))
+    else:
+        shown = ", ".join(f"{value} ({tracker})" for tracker, value in defaults.items())
+    return f"{text} ({scope}default {shown})"
+
+
+def tracker_setting_options() -> list[inspect.Parameter]:
+    """One keyword option per tracker config field, in registry order. The default None stands
+    for the tracker's own default, so a setting the chosen tracker lacks can be refused."""
+    owners: dict[str, dict[str, Field]] = {}
+    types: dict[str, Any] = {}
+    for tracker, spec in TRACKERS.items():
+        hints = typing.get_type_hints(spec.config)
+        for f in fields(spec.config):
+            owners.setdefault(f.name, {})[tracker] = f
+            types.setdefault(f.name, hints[f.name])
+    options = []
+    for name, by_tracker in owners.items():
+        metadata = next(iter(by_tracker.values())).metadata
+        flag = _flag(name)
+        if types[name] is bool:
+            flag += "/" + _flag(metadata.get("off", f"no_{name}"))
+        option = typer.Option(
+            None,
+            flag,
+            help=_setting_help(metadata["help"], by_tracker),
+            rich_help_panel=SETTINGS_PANEL,
+            show_default=False,
+        )
+        options.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=types[name] | None
+            )
+        )
+    return options
+
+
+def with_tracker_settings(fn: Callable[..., CommandResult]) -> Callable[..., CommandResult]:
+    """Declare `fn`'s `**settings` as the tracker setting options (for Typer)."""
+    signature = inspect.signature(fn)
+    params = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    fn.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*params, *tracker_setting_options()]
+    )
+    return fn
+
+
 @stage_command(app, "mot17")
+@with_tracker_settings
 def mot17(
     root: Path = typer.Option(..., help="MOTChallenge split folder, e.g. MOT17/train."),
-    out: Path = typer.Option(..., help="Run folder; results go to OUT/<tracker>/."),
-    tracker: TrackerName = typer.Option(TrackerName.bytetrack, help="Tracker to run."),
+    out: Path | None = typer.Option(
+        None,
+        help="Run folder; results go to OUT/<tracker>/ "
+        "(default: runs/track/<tracker>, numbered when taken).",
+    ),
+    tracker: TrackerName = typer.Option(  # type: ignore[valid-type]
+        DEFAULT_TRACKER,
+        help="Tracker to run: "
+        + "; ".join(f"{name}: {spec.summary}" for name, spec in TRACKERS.items())
+        + ".",
+    ),
     seqs: str = typer.Option("", help="Comma-separated sequence names (default: all)."),
     detections: str = typer.Option(
         "public", help="'public' (det/det.txt) or a folder of <sequence>.txt MOT det files."
@@ -43,89 +120,77 @@ def mot17(
         Detector.public, help="'yolo' runs --weights on img1/ and tracks those detections."
     ),
     weights: str = typer.Option("", help="YOLO weights (.pt) or model .yaml for --detector yolo."),
-    yolo_conf: float = typer.Option(0.1, help="YOLO confidence threshold."),
-    min_conf: float = typer.Option(0.0, help="Drop detections scoring below this."),
-    min_iou: float = typer.Option(_IOU.min_iou, help="IoU tracker: match threshold."),
-    max_lost: int = typer.Option(_IOU.max_lost, help="IoU tracker: frames a track survives."),
-    hungarian: bool = typer.Option(_IOU.hungarian, help="IoU tracker: optimal matching."),
-    track_high_thresh: float = typer.Option(
-        _BYTE.track_high_thresh, help=f"{_BYTE_HELP}: first-association score threshold."
+    conf: float = typer.Option(DETECTOR_CONF, help="Detector score threshold (--detector yolo)."),
+    size: str = typer.Option(
+        "640", help="Detector input size: N (longest side) or HxW (--detector yolo)."
     ),
-    track_low_thresh: float = typer.Option(
-        _BYTE.track_low_thresh, help=f"{_BYTE_HELP}: lowest score used (second association)."
-    ),
-    new_track_thresh: float = typer.Option(
-        _BYTE.new_track_thresh, help=f"{_BYTE_HELP}: score needed to start a track."
-    ),
-    track_buffer: int = typer.Option(
-        _BYTE.track_buffer, help=f"{_BYTE_HELP}: frames (at 30 fps) a lost track is kept."
-    ),
-    match_thresh: float = typer.Option(
-        _BYTE.match_thresh, help=f"{_BYTE_HELP}: max cost (1 - IoU) of a first-stage match."
-    ),
-    fuse_score: bool = typer.Option(
-        _BYTE.fuse_score, help=f"{_BYTE_HELP}: weigh IoU by detection score."
-    ),
-    detection_boxes: bool = typer.Option(
-        _BYTE.detection_boxes,
-        "--detection-boxes/--kalman-boxes",
-        help=f"{_BYTE_HELP}: report matched detection boxes, or the Kalman-filtered ones.",
+    batch_size: int = typer.Option(1, min=1, help="Frames per detector pass (--detector yolo)."),
+    device: str = typer.Option("auto", help=f"Detector device: {DEVICE_HELP}."),
+    workers: int = typer.Option(
+        1, min=1, help="Processes tracking sequences in parallel (1: in this process)."
     ),
     interpolate: int = typer.Option(0, help="Fill track gaps of up to N frames linearly."),
-    render: bool = typer.Option(False, help="Write OUT/<tracker>/videos/<sequence>.mp4."),
-    overwrite: bool = typer.Option(False, help="Replace an existing OUT/<tracker>/."),
+    render: bool = typer.Option(
+        False, "--render", help="Write OUT/<tracker>/videos/<sequence>.mp4."
+    ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an existing OUT/<tracker>/."
+    ),
+    **settings: Any,
 ) -> CommandResult:
     """Run a tracker frame by frame over MOTChallenge sequences.
 
     Writes OUT/<tracker>/<sequence>.txt (MOTChallenge format) and run.json (settings, frames/s).
+    Tracker settings left unset take the chosen tracker's defaults; setting one that the chosen
+    tracker does not have is an error.
 
     Example:
 
         cvtool track mot17 --root MOT17/train --tracker bytetrack --out runs/track
     """
-    from cvtool.core.console import console
+    from rich.table import Table
+
+    from cvtool.core.console import console, literal
+    from cvtool.core.rundirs import next_run_dir
     from cvtool.track.mot import find_sequences
+    from cvtool.track.registry import make_config
     from cvtool.track.run import DETECTIONS_DIR, run_tracker
 
+    config = make_config(tracker.value, **{k: v for k, v in settings.items() if v is not None})
+    out = out or next_run_dir("track", tracker.value)
     sequences = find_sequences(root, parse_csv_list(seqs) or None)
     det_dir = None if detections == "public" else Path(detections)
     if detector is Detector.yolo:
         if not weights:
             raise typer.BadParameter("--detector yolo needs --weights", param_hint="--weights")
+        from cvtool.core.transforms import parse_size
+        from cvtool.detect.yolo import YoloOptions
         from cvtool.track.detector import detect_sequences
 
-        det_dir = detect_sequences(sequences, weights, out / DETECTIONS_DIR, conf=yolo_conf)
-    if tracker is TrackerName.iou:
-        config: object = IouTrackerConfig(min_iou, max_lost, hungarian)
-    else:
-        config = ByteTrackConfig(
-            track_high_thresh,
-            track_low_thresh,
-            new_track_thresh,
-            track_buffer,
-            match_thresh,
-            fuse_score,
-            detection_boxes,
-        )
+        opts = YoloOptions(imgsz=parse_size(size), conf=conf, batch=batch_size, device=device)
+        det_dir = detect_sequences(sequences, weights, out / DETECTIONS_DIR, opts)
     run = run_tracker(
         sequences,
         tracker.value,
         out,
         config=config,
         detections=det_dir,
-        min_conf=min_conf,
         interpolate=interpolate,
         render=render,
         overwrite=overwrite,
+        workers=workers,
     )
-    from rich.table import Table
-
     table = Table(title=f"{tracker.value}: tracker speed")
     for column in ("sequence", "frames", "detections", "boxes", "tracks", "frames/s"):
         table.add_column(column, justify="left" if column == "sequence" else "right")
     for s in run.sequences:
         table.add_row(
-            s.name, str(s.frames), str(s.detections), str(s.boxes), str(s.tracks), f"{s.fps:.0f}"
+            literal(s.name),
+            str(s.frames),
+            str(s.detections),
+            str(s.boxes),
+            str(s.tracks),
+            f"{s.fps:.0f}",
         )
     console.print(table)
     return CommandResult(run.out, {"run": run.to_dict()})
@@ -159,7 +224,7 @@ def evaluate(
 
     target = out or default_output(run_dirs)
     report = evaluate_runs(
-        run_dirs, gt, target, seq_names=parse_csv_list(seqs) or None, cross_check=cross_check
+        run_dirs, gt, target, seqs=parse_csv_list(seqs) or None, cross_check=cross_check
     )
     print_comparison(report.table, per_sequence=per_sequence)
     return CommandResult(target, {"combined": report.combined(), "sequences": report.sequences})
@@ -182,12 +247,13 @@ def info(
     """
     from rich.table import Table
 
+    from cvtool.core.console import literal
     from cvtool.track.info import write_info
     from cvtool.track.mot import find_sequences
     from cvtool.track.table import print_wide
 
     infos = write_info(find_sequences(root, parse_csv_list(seqs) or None), out)
-    table = Table(title=f"{root}")
+    table = Table(title=literal(root))
     for column in (
         "sequence",
         "frames",
@@ -202,7 +268,7 @@ def info(
     for i in infos:
         det, gtinfo = i["detections"], i["ground_truth"]
         table.add_row(
-            i["name"],
+            literal(i["name"]),
             str(i["frames"]),
             f"{i['width']}x{i['height']}",
             f"{i['frame_rate']:g}",

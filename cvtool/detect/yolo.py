@@ -1,12 +1,15 @@
-"""Run an ultralytics YOLO detector over images and write COCO-results `predictions.json`.
+"""Run an ultralytics YOLO detector over images: boxes per image, and COCO-results files.
 
-ultralytics fetches weights, fonts and settings over the network when it can; here it is kept
-offline and quiet, a missing weights file fails at once, and no plots are drawn by it.
+`predict_boxes` is the one place where YOLO predictions become boxes; `detect run` writes them
+as `predictions.json` and `track mot17` as MOT detections. ultralytics fetches weights, fonts
+and settings over the network when it can; here it is kept offline and quiet, a missing weights
+file fails at once, and no plots are drawn by it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from cvtool.core.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
-from cvtool.core.console import console, make_progress
+from cvtool.core.console import make_progress, warn
 from cvtool.core.errors import CvtoolError
 from cvtool.core.ultralytics_env import import_ultralytics
 from cvtool.detect.categories import map_categories
@@ -25,13 +28,31 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 @dataclass
 class YoloOptions:
-    imgsz: int = 640
+    """Inference settings. `imgsz`: N (longest side) or (height, width); `device`:
+    auto|cpu|cuda|cuda:N|mps (None = auto)."""
+
+    imgsz: int | tuple[int, int] = 640
     conf: float = 0.001
     iou: float = 0.7
     max_det: int = 300
     batch: int = 1
     device: str | None = None
     half: bool = False
+
+
+@dataclass(frozen=True)
+class ImageBoxes:
+    """One image's detections: `xyxy` (N, 4) pixels, `scores` (N,), `classes` (N,) model class
+    indices, all float64 / int64 NumPy arrays."""
+
+    xyxy: np.ndarray
+    scores: np.ndarray
+    classes: np.ndarray
+
+    @property
+    def xywh(self) -> np.ndarray:
+        """(N, 4) top-left corner, width and height."""
+        return np.concatenate([self.xyxy[:, :2], self.xyxy[:, 2:] - self.xyxy[:, :2]], axis=1)
 
 
 @dataclass
@@ -48,15 +69,18 @@ def load_yolo(weights: str | Path) -> Any:
             f"weights file not found: {path}",
             "pass a local checkpoint path (nothing is downloaded: pretrained weights need a copy "
             "on disk), or a model yaml such as yolov8n.yaml for an untrained model",
+            param="weights",
         )
     YOLO = import_ultralytics().YOLO
     try:
         model = YOLO(str(weights))
     except Exception as e:  # ultralytics raises many types for a bad file or unknown yaml
-        raise CvtoolError(f"cannot load YOLO model {weights}: {type(e).__name__}: {e}") from None
+        raise CvtoolError(
+            f"cannot load YOLO model {weights}: {type(e).__name__}: {e}", param="weights"
+        ) from None
     if model.task != "detect":
         raise CvtoolError(
-            f"{weights} is a {model.task!r} model; detect run needs a detection model"
+            f"{weights} is a {model.task!r} model; a detection model is needed", param="weights"
         )
     return model
 
@@ -79,7 +103,8 @@ def list_images(
             raise CvtoolError(
                 f"{len(missing)} of the {len(entries)} images listed in {annotations} are not in "
                 f"{images} (e.g. {', '.join(missing[:3])})",
-                "point --images at the folder holding the annotation file's images",
+                "the image folder must hold the images the annotation file lists",
+                param="images",
             )
         return entries, gt.categories
     paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -90,35 +115,67 @@ def list_images(
     return [ImageEntry(int(p.stem) if numeric else k + 1, p) for k, p in enumerate(paths)], None
 
 
+def ultralytics_device(device: str | None) -> str:
+    """`auto|cpu|cuda|cuda:N|mps` (checked by `resolve_device`) as ultralytics names it:
+    `cpu`, `mps` or the CUDA index."""
+    from cvtool.core.device import resolve_device
+
+    chosen = resolve_device(device)
+    return str(chosen.index or 0) if chosen.type == "cuda" else chosen.type
+
+
+def predict_boxes(
+    model: Any,
+    images: Sequence[str | Path],
+    opts: YoloOptions,
+    classes: Sequence[int] | None = None,
+    description: str = "detecting",
+) -> tuple[list[ImageBoxes], float]:
+    """`model` on every image, `opts.batch` images per forward pass, with a progress bar: the
+    boxes per image (in order) and the seconds spent in inference.
+
+    `classes`: model class indices to keep (ultralytics filters them before its per-class NMS).
+    """
+    device = ultralytics_device(opts.device)
+    imgsz = list(opts.imgsz) if isinstance(opts.imgsz, tuple) else opts.imgsz
+    out: list[ImageBoxes] = []
+    seconds = 0.0
+    with make_progress() as progress:
+        task = progress.add_task(description, total=len(images), status="")
+        for start in range(0, len(images), opts.batch):
+            chunk = [str(p) for p in images[start : start + opts.batch]]
+            tic = time.perf_counter()
+            results = model.predict(
+                chunk, imgsz=imgsz, conf=opts.conf, iou=opts.iou, max_det=opts.max_det,
+                device=device, half=opts.half, classes=None if classes is None else list(classes),
+                verbose=False, save=False,
+            )  # fmt: skip
+            seconds += time.perf_counter() - tic
+            out.extend(_boxes(result) for result in results)
+            progress.advance(task, len(chunk))
+    return out, seconds
+
+
+def _boxes(result: Any) -> ImageBoxes:
+    boxes = result.boxes
+    return ImageBoxes(
+        xyxy=boxes.xyxy.cpu().numpy().astype(np.float64).reshape(-1, 4),
+        scores=boxes.conf.cpu().numpy().astype(np.float64),
+        classes=boxes.cls.cpu().numpy().astype(np.int64),
+    )
+
+
 def predict_images(
     model: Any, entries: list[ImageEntry], mapping: dict[int, int], opts: YoloOptions
 ) -> tuple[list[dict[str, Any]], float]:
     """COCO-results detections for every image (classes without a mapping dropped) and the
     wall-clock inference seconds."""
-    preds: list[dict[str, Any]] = []
-    seconds = 0.0
-    with make_progress() as progress:
-        task = progress.add_task("detecting", total=len(entries), status="")
-        for start in range(0, len(entries), opts.batch):
-            chunk = entries[start : start + opts.batch]
-            tic = time.perf_counter()
-            results = model.predict(
-                [str(e.path) for e in chunk], imgsz=opts.imgsz, conf=opts.conf, iou=opts.iou,
-                max_det=opts.max_det, device=opts.device, half=opts.half, verbose=False, save=False,
-            )  # fmt: skip
-            seconds += time.perf_counter() - tic
-            for entry, result in zip(chunk, results, strict=True):
-                preds.extend(_to_coco(entry.id, result, mapping))
-            progress.advance(task, len(chunk))
+    boxes, seconds = predict_boxes(model, [e.path for e in entries], opts)
+    preds = [p for e, b in zip(entries, boxes, strict=True) for p in _to_coco(e.id, b, mapping)]
     return preds, seconds
 
 
-def _to_coco(image_id: int, result: Any, mapping: dict[int, int]) -> list[dict[str, Any]]:
-    boxes = result.boxes
-    xyxy = boxes.xyxy.cpu().numpy().astype(np.float64)
-    scores = boxes.conf.cpu().numpy().astype(np.float64)
-    classes = boxes.cls.cpu().numpy().astype(np.int64)
-    xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1).round(2)
+def _to_coco(image_id: int, boxes: ImageBoxes, mapping: dict[int, int]) -> list[dict[str, Any]]:
     return [
         {
             "image_id": image_id,
@@ -126,7 +183,7 @@ def _to_coco(image_id: int, result: Any, mapping: dict[int, int]) -> list[dict[s
             "bbox": b.tolist(),
             "score": round(float(s), 5),
         }
-        for b, s, c in zip(xywh, scores, classes.tolist(), strict=True)
+        for b, s, c in zip(boxes.xywh.round(2), boxes.scores, boxes.classes.tolist(), strict=True)
         if c in mapping
     ]
 
@@ -153,13 +210,12 @@ def run_yolo(
             raise CvtoolError(
                 f"none of the model's {len(class_names)} class names (e.g. "
                 f"{', '.join(list(class_names.values())[:3])}) matches a category of {annotations}",
-                "pass --category-map FILE.json ({model class: category}) or --category-map index",
+                "map the model's classes with a JSON file {model class: category}, or with "
+                "'index' (class i -> the i-th category)",
+                param="category_map",
             )
     if unmatched:
-        console.print(
-            f"[yellow]warning:[/] {len(unmatched)} model class(es) without a category: "
-            + ", ".join(unmatched[:10])
-        )
+        warn(f"{len(unmatched)} model class(es) without a category: " + ", ".join(unmatched[:10]))
     with staged_output_dir(out, overwrite) as stage:
         preds, seconds = predict_images(model, entries, mapping, opts)
         atomic_write_json(stage / "predictions.json", preds)

@@ -3,62 +3,49 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cvtool.core.artifacts import atomic_write_text
-from cvtool.core.console import track
 from cvtool.core.errors import CvtoolError
+from cvtool.track.config import DETECTOR_CONF
 from cvtool.track.mot import SeqInfo, format_results
+
+if TYPE_CHECKING:
+    from cvtool.detect.yolo import ImageBoxes, YoloOptions
 
 PERSON = "person"
 
 
 def detect_sequences(
-    seqs: list[SeqInfo],
-    weights: str,
-    out: Path,
-    conf: float = 0.1,
-    imgsz: int = 640,
-    device: str | None = None,
+    seqs: list[SeqInfo], weights: str | Path, out: Path, opts: YoloOptions | None = None
 ) -> Path:
-    """Run the model on every frame in `img1/`; writes `out/<sequence>.txt` (person boxes).
+    """Run the model on every frame in `img1/`; writes `out/<sequence>.txt` (person boxes when
+    the model has a person class, else every box).
 
     `weights`: a local `.pt` file, or a model `.yaml` (random weights); nothing is downloaded.
+    `opts`: inference settings (default: score threshold `DETECTOR_CONF`).
     """
-    from cvtool.detect.yolo import load_yolo
+    from cvtool.detect.yolo import YoloOptions, load_yolo, predict_boxes
 
+    opts = opts or YoloOptions(conf=DETECTOR_CONF)
     model = load_yolo(weights)
-    names = model.names  # type: ignore[attr-defined]
-    person = [i for i, n in names.items() if n == PERSON]
+    person = [i for i, n in model.names.items() if n == PERSON]
     for seq in seqs:
         frames = seq.available_frames()
         if not frames:
             raise CvtoolError(f"{seq.path / seq.im_dir} holds no frames to detect on")
-        rows = []
-        for t in track(frames, f"detecting {seq.name}"):
-            result = model.predict(  # type: ignore[attr-defined]
-                str(seq.frame_path(t)),
-                conf=conf,
-                imgsz=imgsz,
-                device=device,
-                classes=person or None,
-                verbose=False,
-            )[0]
-            boxes = result.boxes.cpu().numpy()
-            xyxy = boxes.xyxy.reshape(-1, 4)
-            n = len(xyxy)
-            rows.append(
-                np.column_stack(
-                    [
-                        np.full(n, t),
-                        -np.ones(n),
-                        xyxy[:, :2],
-                        xyxy[:, 2:] - xyxy[:, :2],
-                        boxes.conf,
-                        -np.ones((n, 3)),
-                    ]
-                )
-            )
-        atomic_write_text(Path(out) / f"{seq.name}.txt", format_results(np.concatenate(rows)))
+        paths = [seq.frame_path(t) for t in frames]
+        boxes, _ = predict_boxes(model, paths, opts, person or None, f"detecting {seq.name}")
+        rows = np.concatenate([_det_rows(t, b) for t, b in zip(frames, boxes, strict=True)])
+        atomic_write_text(Path(out) / f"{seq.name}.txt", format_results(rows))
     return Path(out)
+
+
+def _det_rows(frame: int, boxes: ImageBoxes) -> np.ndarray:
+    """MOT det rows `frame, -1, x, y, w, h, score, -1, -1, -1`."""
+    n = len(boxes.scores)
+    return np.column_stack(
+        [np.full(n, frame), -np.ones(n), boxes.xywh, boxes.scores, -np.ones((n, 3))]
+    )

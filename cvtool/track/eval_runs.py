@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cvtool.core.artifacts import atomic_write_json, atomic_write_text, utc_now
-from cvtool.core.console import console, track
+from cvtool.core.console import note, track
 from cvtool.core.errors import CvtoolError
 from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS, load_ground_truth, score_tracker
 from cvtool.track.mot import SeqInfo, find_sequences
@@ -33,7 +33,11 @@ CROSS_CHECK_NOTE = (
 
 
 def discover_trackers(run_dirs: list[Path]) -> dict[str, Path]:
-    """Tracker name -> folder of `<sequence>.txt`: a run dir is such a folder or holds them."""
+    """Tracker name -> folder of `<sequence>.txt`: a run dir is such a folder or holds them.
+
+    Hidden folders (names starting with `.`, such as the staging folders of a run in progress)
+    are not trackers.
+    """
     found: dict[str, Path] = {}
     for run_dir in run_dirs:
         run_dir = Path(run_dir)
@@ -45,7 +49,10 @@ def discover_trackers(run_dirs: list[Path]) -> dict[str, Path]:
             folders = sorted(
                 p
                 for p in run_dir.iterdir()
-                if p.is_dir() and p.name != DETECTIONS_DIR and any(p.glob("*.txt"))
+                if p.is_dir()
+                and not p.name.startswith(".")
+                and p.name != DETECTIONS_DIR
+                and any(p.glob("*.txt"))
             )
         if not folders:
             raise CvtoolError(
@@ -64,14 +71,16 @@ def discover_trackers(run_dirs: list[Path]) -> dict[str, Path]:
 
 
 def default_output(run_dirs: list[Path]) -> Path:
-    """The first run folder (it holds `<tracker>/`); a bare tracker folder is left untouched."""
+    """The first run folder (it holds `<tracker>/`); a bare tracker folder is left untouched, so
+    it needs an explicit output folder."""
     first = Path(run_dirs[0])
     if not first.is_dir() or not any(first.glob("*.txt")):
         return first  # a missing folder is reported by `discover_trackers`
     raise CvtoolError(
         f"{first} is a folder of tracker results, not a run folder; the evaluation is not "
         "written into it",
-        "pass --out DIR",
+        "give an output folder for the evaluation",
+        param="out",
     )
 
 
@@ -107,18 +116,18 @@ def evaluate_runs(
     run_dirs: list[Path],
     gt_root: Path,
     out: Path,
-    seq_names: list[str] | None = None,
+    seqs: list[str] | None = None,
     cross_check: bool = True,
     plot: bool = True,
 ) -> EvalReport:
     """Score every tracker found in `run_dirs` against `gt_root` and write the artifacts to
-    `out` (see the module docstring)."""
+    `out` (see the module docstring). `seqs`: sequence names (default: those with results)."""
     trackers = discover_trackers(run_dirs)
-    seqs = select_sequences(trackers, Path(gt_root), seq_names)
-    gts = {s.name: load_ground_truth(s) for s in track(seqs, "loading ground truth")}
-    report = EvalReport(out=Path(out), sequences=[s.name for s in seqs], table={})
+    selected = select_sequences(trackers, Path(gt_root), seqs)
+    gts = {s.name: load_ground_truth(s) for s in track(selected, "loading ground truth")}
+    report = EvalReport(out=Path(out), sequences=[s.name for s in selected], table={})
     for name, folder in track(list(trackers.items()), "scoring trackers"):
-        scores = score_tracker(name, folder, seqs, gts, cross_check=cross_check)
+        scores = score_tracker(name, folder, selected, gts, cross_check=cross_check)
         report.table[name] = scores.table()
         if cross_check:
             report.cross_check[name] = compare_with_motmetrics(
@@ -181,11 +190,13 @@ def _write(report: EvalReport, trackers: dict[str, Path], gt_root: Path, plot: b
             plot_metric_bars(report.combined(), report.out / "plots" / "metrics.png")
     except PermissionError as e:
         raise CvtoolError(
-            f"cannot write the evaluation to {report.out} ({e.strerror})", "pass --out DIR"
+            f"cannot write the evaluation to {report.out} ({e.strerror})",
+            "give an output folder you can write to",
+            param="out",
         ) from None
     for tracker, check in report.cross_check.items():
         if not check["agree"]:
-            console.print(
-                f"[yellow]note:[/] motmetrics differs from TrackEval for {tracker} on "
+            note(
+                f"motmetrics differs from TrackEval for {tracker} on "
                 f"{', '.join(check['differences'])} (see summary.json cross_check)"
             )

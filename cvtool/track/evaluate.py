@@ -210,7 +210,8 @@ def score_tracker(
         if not path.is_file():
             raise CvtoolError(
                 f"tracker {tracker!r} has no result for {seq.name}: {path} not found",
-                "track every sequence you evaluate, or pick sequences with --seqs",
+                "track every sequence you evaluate, or evaluate only the tracked ones",
+                param="seqs",
             )
         data = preprocess(gts[seq.name], load_results(path, seq.length), seq.length, seq.name)
         scores.raw[seq.name] = {}

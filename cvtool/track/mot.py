@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cvtool.core.artifacts import atomic_write_text
-from cvtool.core.console import console
+from cvtool.core.console import note
 from cvtool.core.errors import CvtoolError
 
 MOT_COLUMNS = 10
@@ -197,8 +197,8 @@ def _derive_seqinfo(seq_dir: Path) -> SeqInfo:
 
         with Image.open(images[0]) as im:
             width, height = im.size
-    console.print(
-        f"[yellow]note:[/] {seq_dir} has no seqinfo.ini: {max(last_frames)} frames derived from "
+    note(
+        f"{seq_dir} has no seqinfo.ini: {max(last_frames)} frames derived from "
         "its frames and det/gt files, frame rate assumed 30"
     )
     return SeqInfo(

@@ -4,45 +4,30 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from cvtool.core.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
-from cvtool.core.console import console, track
+from cvtool.core.console import info
 from cvtool.core.errors import CvtoolError
-from cvtool.track.bytetrack import ByteTracker
-from cvtool.track.config import ByteTrackConfig, IouTrackerConfig
+from cvtool.core.parallel import parallel_map
+from cvtool.track.config import TrackerConfig
 from cvtool.track.interpolate import interpolate_gaps
-from cvtool.track.iou_tracker import IouTracker
 from cvtool.track.mot import CONF, SeqInfo, frame_offsets, read_mot_txt, write_results
+from cvtool.track.registry import Tracker, checked_config, make_tracker
 
-TRACKER_CONFIGS: dict[str, type] = {"iou": IouTrackerConfig, "bytetrack": ByteTrackConfig}
-DETECTIONS_DIR = "detections"  # OUT/detections/<sequence>.txt from `--detector yolo`
-
-
-class Tracker(Protocol):
-    def update(self, boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """(N, 4) `x, y, w, h` boxes and (N,) scores -> (M, 6) rows `id, x, y, w, h, score`."""
-        ...
-
-
-def make_tracker(name: str, config: Any, frame_rate: float) -> Tracker:
-    """A fresh tracker (ids from 1) for one sequence."""
-    if name == "iou":
-        return IouTracker(config)
-    if name == "bytetrack":
-        return ByteTracker(config, frame_rate=frame_rate)
-    raise CvtoolError(f"unknown tracker {name!r}", f"choose one of: {', '.join(TRACKER_CONFIGS)}")
+DETECTIONS_DIR = "detections"  # OUT/detections/<sequence>.txt when a detector ran first
 
 
 def track_detections(
-    tracker: Tracker, dets: np.ndarray, length: int, min_conf: float = 0.0
+    tracker: Tracker, dets: np.ndarray, length: int, min_det_score: float = 0.0
 ) -> tuple[np.ndarray, float]:
     """Feed frames 1..length to `tracker`; returns result rows `frame,id,x,y,w,h,score` and the
     seconds spent inside the tracker (reading and writing excluded)."""
-    dets = dets[dets[:, CONF] >= min_conf]
+    dets = dets[dets[:, CONF] >= min_det_score]
     offsets = frame_offsets(dets, length)
     chunks: list[np.ndarray] = []
     seconds = 0.0
@@ -67,6 +52,7 @@ def detections_path(seq: SeqInfo, detections: Path | None) -> Path:
     raise CvtoolError(
         f"no detections for {seq.name} in {detections}",
         f"expected {detections / (seq.name + '.txt')} (MOT det format)",
+        param="detections",
     )
 
 
@@ -99,57 +85,82 @@ class TrackingRun:
         }
 
 
+def _track_sequence(
+    job: tuple[SeqInfo, np.ndarray],
+    tracker: str,
+    config: TrackerConfig,
+    staging: Path,
+    interpolate: int,
+    render: bool,
+) -> SequenceRun:
+    """One sequence with a fresh tracker, written into `staging` (runs in a worker process when
+    there are several: everything here is picklable)."""
+    seq, dets = job
+    rows, seconds = track_detections(
+        make_tracker(tracker, config, seq.frame_rate), dets, seq.length, config.min_det_score
+    )
+    rows = interpolate_gaps(rows, interpolate)
+    write_results(staging / f"{seq.name}.txt", rows)
+    if render:
+        from cvtool.track.render import render_sequence
+
+        render_sequence(seq, rows, staging / "videos" / f"{seq.name}.mp4")
+    return SequenceRun(
+        name=seq.name,
+        frames=seq.length,
+        detections=int((dets[:, CONF] >= config.min_det_score).sum()),
+        boxes=len(rows),
+        tracks=len(np.unique(rows[:, 1])),
+        tracker_seconds=seconds,
+    )
+
+
 def run_tracker(
     seqs: list[SeqInfo],
     tracker: str,
     out: Path,
-    config: Any = None,
+    config: TrackerConfig | None = None,
     detections: Path | None = None,
-    min_conf: float = 0.0,
     interpolate: int = 0,
     render: bool = False,
     overwrite: bool = False,
+    workers: int = 1,
 ) -> TrackingRun:
     """Track each sequence with a fresh `tracker` and write `<out>/<tracker>/` atomically.
 
+    `config`: the tracker's settings (see `cvtool.track.registry`; None = its defaults).
+    `workers` processes track sequences in parallel (1 = in this process); every detection
+    file is read and checked first, so a bad one fails before any tracking.
     The directory holds one MOTChallenge result file per sequence, `run.json` (settings and
     tracker frames per second per sequence) and, with `render`, `videos/<sequence>.mp4`.
     """
-    config = config if config is not None else TRACKER_CONFIGS[tracker]()
+    config = checked_config(tracker, config)
     run = TrackingRun(tracker=tracker, out=Path(out) / tracker, config=asdict(config))
+    jobs = [
+        (seq, read_mot_txt(detections_path(seq, detections), "detection file", length=seq.length))
+        for seq in seqs
+    ]
     with staged_output_dir(run.out, overwrite=overwrite) as staging:
-        for seq in track(seqs, f"tracking ({tracker})"):
-            det_file = detections_path(seq, detections)
-            dets = read_mot_txt(det_file, "detection file", min_columns=7, length=seq.length)
-            rows, seconds = track_detections(
-                make_tracker(tracker, config, seq.frame_rate), dets, seq.length, min_conf
-            )
-            rows = interpolate_gaps(rows, interpolate)
-            write_results(staging / f"{seq.name}.txt", rows)
-            if render:
-                from cvtool.track.render import render_sequence
-
-                render_sequence(seq, rows, staging / "videos" / f"{seq.name}.mp4")
-            result = SequenceRun(
-                name=seq.name,
-                frames=seq.length,
-                detections=int((dets[:, CONF] >= min_conf).sum()),
-                boxes=len(rows),
-                tracks=len(np.unique(rows[:, 1])),
-                tracker_seconds=seconds,
-            )
-            run.sequences.append(result)
+        step = partial(
+            _track_sequence,
+            tracker=tracker,
+            config=config,
+            staging=staging,
+            interpolate=interpolate,
+            render=render,
+        )
+        progress = f"tracking ({tracker})"
+        run.sequences = list(parallel_map(step, jobs, workers, progress, chunksize=1))
         atomic_write_json(
             staging / "run.json",
             {
                 **run.to_dict(),
                 "detections": str(detections) if detections else "public",
-                "min_conf": min_conf,
                 "interpolate": interpolate,
                 "root": str(seqs[0].path.parent) if seqs else None,
                 "command": invocation(),
                 "created": utc_now(),
             },
         )
-    console.print(f"wrote {len(seqs)} result file(s) to {run.out}")
+    info(f"wrote {len(seqs)} result file(s) to {run.out}")
     return run

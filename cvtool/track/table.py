@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from cvtool.core.console import console
+from cvtool.core.console import console, literal
 from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS
 
 
 def comparison_table(
     table: dict[str, dict[str, dict[str, float]]], per_sequence: bool = True
 ) -> Table:
-    """Rows per sequence (optional) and combined, one row per tracker; best combined in bold."""
+    """Rows per sequence (optional) and combined, one row per tracker; best combined in bold.
+    Tracker and sequence names are shown literally (they are folder names)."""
     out = Table(title="Tracking (MOTChallenge rules, TrackEval)")
     out.add_column("sequence")
     out.add_column("tracker")
@@ -30,8 +31,13 @@ def comparison_table(
                 value = rows[seq][column]
                 text = f"{value:.3f}" if isinstance(value, float) else str(value)
                 bold = seq == COMBINED and len(table) > 1 and value == best[column]
-                cells.append(f"[bold]{text}[/]" if bold else text)
-            out.add_row(seq if i == 0 else "", tracker, *cells, end_section=i == len(table) - 1)
+                cells.append(literal(text, "bold" if bold else ""))
+            out.add_row(
+                literal(seq if i == 0 else ""),
+                literal(tracker),
+                *cells,
+                end_section=i == len(table) - 1,
+            )
     return out
 
 

@@ -71,6 +71,67 @@ def test_existing_output_needs_overwrite(cli, mot_root: Path, tmp_path: Path) ->
     assert cli(*args, "--overwrite", "--interpolate", "5").exit_code == 0
 
 
+def test_tracker_settings_reach_the_run(cli, mot_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    args = ("track", "mot17", "--root", mot_root, "--out", out)
+    result = cli(
+        *args, "--tracker", "iou", "--min-iou", "0.5", "--hungarian", "--min-det-score", 0.2
+    )
+    assert result.exit_code == 0, result.stderr
+    config = json.loads((out / "iou" / "run.json").read_text())["config"]
+    assert config == {"min_det_score": 0.2, "min_iou": 0.5, "max_lost": 5, "hungarian": True}
+    result = cli(*args, "--tracker", "bytetrack", "--kalman-boxes", "--track-buffer", "30")
+    assert result.exit_code == 0, result.stderr
+    config = json.loads((out / "bytetrack" / "run.json").read_text())["config"]
+    assert (config["detection_boxes"], config["track_buffer"], config["fuse_score"]) == (
+        False,
+        30,
+        True,
+    )
+    result = cli(*args, "--tracker", "iou", "--track-buffer", "30", "--overwrite")
+    assert result.exit_code != 0
+    assert "track_buffer is not a setting of the iou tracker" in result.stderr
+    assert cli(*args, "--no-overwrite").exit_code == 2  # plain flags: no negative form
+    assert cli(*args, "--no-render").exit_code == 2
+
+
+def test_default_out_is_a_numbered_run_folder(
+    cli, mot_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for run in ("iou", "iou2"):
+        result = cli("track", "mot17", "--root", mot_root, "--tracker", "iou")
+        assert result.exit_code == 0, result.stderr
+        assert last_line(result.stdout) == str(Path("runs", "track", run, "iou"))
+        assert (tmp_path / "runs" / "track" / run / "iou" / "SYN-01.txt").is_file()
+
+
+def test_workers_give_the_same_results(cli, mot_root: Path, tmp_path: Path) -> None:
+    write_sequence(mot_root, SyntheticConfig(frames=30, objects=4, seed=2), name="SYN-02")
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        args = ("--root", mot_root, "--tracker", "iou", "--out", out, "--workers", workers)
+        result = cli("track", "mot17", *args)
+        assert result.exit_code == 0, result.stderr
+    for seq in ("SYN-01.txt", "SYN-02.txt"):
+        assert (tmp_path / "w1" / "iou" / seq).read_text() == (
+            tmp_path / "w2" / "iou" / seq
+        ).read_text()
+
+
+def test_eval_ignores_hidden_staging_folders(cli, mot_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    assert (
+        cli("track", "mot17", "--root", mot_root, "--tracker", "iou", "--out", out).exit_code == 0
+    )
+    staging = out / ".bytetrack.partial-1234"  # a run still being written
+    staging.mkdir()
+    (staging / "SYN-01.txt").write_text((out / "iou" / "SYN-01.txt").read_text())
+    result = cli("track", "eval", out, "--gt", mot_root, "--no-cross-check")
+    assert result.exit_code == 0, result.stderr
+    assert list(json.loads((out / "summary.json").read_text())["trackers"]) == ["iou"]
+
+
 def test_render_writes_playable_mp4(cli, mot_root: Path, tmp_path: Path) -> None:
     import cv2
 
@@ -144,7 +205,7 @@ def test_eval_errors(cli, mot_root: Path, tmp_path: Path) -> None:
     result = cli("track", "eval", tmp_path / "trk", "--gt", mot_root, "--out", tmp_path / "e")
     assert result.exit_code == 1 and "no result file is named after a sequence" in result.stderr
     result = cli("track", "eval", tmp_path / "trk", "--gt", mot_root)
-    assert result.exit_code == 1 and "pass --out" in result.stderr
+    assert result.exit_code == 1 and "give an output folder" in result.stderr
     assert sorted(p.name for p in (tmp_path / "trk").iterdir()) == ["OTHER.txt"]
 
 
@@ -161,7 +222,8 @@ def test_yolo_detector_plumbing_with_random_weights(cli, mot_root: Path, tmp_pat
     out = tmp_path / "r"
     result = cli(
         "track", "mot17", "--root", mot_root, "--out", out, "--tracker", "iou",
-        "--detector", "yolo", "--weights", "yolov8n.yaml", "--yolo-conf", "0.0001",
+        "--detector", "yolo", "--weights", "yolov8n.yaml", "--conf", "0.0001",
+        "--size", "160x224", "--batch-size", "2", "--device", "cpu",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     dets = np.loadtxt(out / "detections" / "SYN-01.txt", delimiter=",", ndmin=2)

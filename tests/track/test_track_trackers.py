@@ -92,9 +92,9 @@ def test_frames_without_detections_are_fed_as_empty() -> None:
     assert rows[:, :2].tolist() == [[2, 1], [5, 2]]
 
 
-def test_min_conf_drops_detections() -> None:
+def test_min_det_score_drops_detections() -> None:
     frames = {1: [(box(0), 0.9), (box(50), 0.2)]}
-    rows, _ = track_detections(IouTracker(), det_rows(frames), 1, min_conf=0.5)
+    rows, _ = track_detections(IouTracker(), det_rows(frames), 1, min_det_score=0.5)
     assert rows[:, 2].tolist() == [0.0]
 
 
