@@ -1,3 +1,68 @@
-"""cvtool: the computer-vision experiment loop as a command-line pipeline."""
+"""cvtool: the computer-vision experiment loop, as a command-line pipeline and a Python API.
+
+Every stage of the command line is a function here, taking what the command line takes
+(sizes as `"180x240"` or `(180, 240)`, class lists as `"person,car"` or `["person", "car"]`,
+paths as `str` or `Path`), printing nothing unless called with `progress=True`, and returning
+a small result object with the path it wrote and the stage's headline numbers:
+
+>>> import cvtool
+>>> data = cvtool.prepare_coco("coco.json", "images", "person,car", "data/c2")  # doctest: +SKIP
+>>> run = cvtool.train("unet", data.path, epochs=2, size="128x128")  # doctest: +SKIP
+>>> cvtool.evaluate(run.path).headline["miou"]  # doctest: +SKIP
+
+A parameter value that cannot work raises `CvtoolError` (`ParameterError` for a value that is
+wrong whatever the data) with `err.param` naming the parameter. See docs/python.md.
+
+The stage functions are imported on first use, so `import cvtool` stays fast (no torch).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from cvtool.core.errors import CvtoolError, ParameterError
 
 __version__ = "0.1.0"
+
+# stage function -> the cvtool.api module that defines it
+_STAGES = {
+    "prepare_coco": "prepare",
+    "prepare_camvid": "prepare",
+    "prepare_voc": "prepare",
+    "prepare_folder": "prepare",
+    "dataset_stats": "prepare",
+    "train": "train",
+    "evaluate": "evaluate",
+    "evaluate_predictions": "evaluate",
+    "merge_evaluations": "evaluate",
+    "compare": "compare",
+    "detect": "detect",
+    "evaluate_detections": "detect",
+    "track": "track",
+    "evaluate_tracking": "track",
+}
+
+__all__ = ["CvtoolError", "ParameterError", *_STAGES]
+
+# `cvtool.detect` and `cvtool.track` name stage functions, and also the task subpackages that
+# implement them. Load the (empty) subpackages now and drop the names they bind here, so that
+# a later `import cvtool.track.run` never rebinds `cvtool.track` to the package; code reaches
+# the subpackages with `from cvtool.track.run import ...`.
+for _package in ("detect", "track"):
+    importlib.import_module(f"{__name__}.{_package}")
+    del globals()[_package]
+del _package
+
+
+def __getattr__(name: str) -> Any:
+    module = _STAGES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    function = getattr(importlib.import_module(f"{__name__}.api.{module}"), name)
+    globals()[name] = function  # later lookups skip __getattr__
+    return function
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

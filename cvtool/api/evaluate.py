@@ -1,22 +1,38 @@
-"""Evaluate a trained checkpoint: segmentation or classification, as the checkpoint says."""
+"""Evaluate from Python: a trained checkpoint or run dir (segmentation or classification, as the
+checkpoint says), a folder of predicted masks, or the shards of one evaluation.
+
+Each function writes an eval dir (metrics.json, per_class.csv, confusion.csv, plots/, ...) and
+returns an `EvalResult`; it prints nothing unless `progress=True`.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from pathlib import Path
 
+from cvtool.api.params import (
+    PathLike,
+    ShardLike,
+    as_optional_path,
+    as_path,
+    as_paths,
+    as_shard,
+)
+from cvtool.api.results import EvalResult
+from cvtool.core.console import quiet
 from cvtool.core.device import resolve_device
 from cvtool.core.errors import CvtoolError
 from cvtool.core.inference import Inference
 from cvtool.engine.checkpoint import load_checkpoint, resolve_checkpoint
+from cvtool.segment import evaluate as segment_evaluate
 from cvtool.segment.evaluate import EvalOutcome, EvalSettings
 
 
 def evaluate_checkpoint(
-    run: str | os.PathLike[str],
-    data: str | os.PathLike[str] | None = None,
+    run: PathLike,
+    data: PathLike | None = None,
     split: str = "test",
-    out: str | os.PathLike[str] | None = None,
+    out: PathLike | None = None,
     settings: EvalSettings | None = None,
     shard: tuple[int, int] | None = None,
     batch_size: int = 4,
@@ -28,21 +44,24 @@ def evaluate_checkpoint(
     Segmentation or classification, as the checkpoint says (see `cvtool.classify.evaluate`
     for classifiers, which take no `shard`). Writes `RUN/eval-SPLIT` by default
     (`eval-SPLIT-shardIofN` for a shard), prints the headline and per-class tables on stderr,
-    and returns the eval dir and headline metrics.
+    and returns the eval dir and headline metrics. Arguments as the library takes them;
+    `evaluate` accepts the command line's forms and is quiet by default.
     """
     settings = settings or EvalSettings()
     torch_device = resolve_device(device)
     checkpoint = load_checkpoint(resolve_checkpoint(Path(run)), map_location="cpu")
     if checkpoint.task == "classification" and (shard is not None or settings.save_masks):
+        param = "shard" if shard is not None else "save_masks"
         raise CvtoolError(
-            f"checkpoint {checkpoint.path} is a classifier: --shard and --save-masks are for "
-            "segmentation models"
+            f"checkpoint {checkpoint.path} is a classifier: {param} is for segmentation models",
+            param=param,
         )
     data_dir = Path(data) if data is not None else checkpoint.dataset
     if data is None and not data_dir.is_dir():
         raise CvtoolError(
             f"the dataset this model was trained on, {data_dir}, no longer exists",
-            "pass --data DIR with a prepared dataset of the same classes",
+            "pass data: a prepared dataset of the same classes",
+            param="data",
         )
     home = checkpoint.run_dir or checkpoint.path.parent
     name = f"eval-{split}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
@@ -70,3 +89,145 @@ def evaluate_checkpoint(
     return evaluate_segmentation(
         checkpoint, data_dir, split, out, settings, shard, inference, source, title
     )
+
+
+def _result(outcome: EvalOutcome) -> EvalResult:
+    metrics = outcome.metrics
+    task = str(metrics.get("task", "segmentation"))
+    return EvalResult(outcome.path, task, int(metrics["images"]), outcome.headline, metrics)
+
+
+def evaluate(
+    run: PathLike,
+    data: PathLike | None = None,
+    split: str = "test",
+    out: PathLike | None = None,
+    *,
+    shard: ShardLike = None,
+    bins: int = 15,
+    fail_threshold: float = 0.5,
+    max_failures: int = 12,
+    tsne_max: int = 200,
+    save_masks: bool = False,
+    batch_size: int = 4,
+    device: str | None = None,
+    amp: bool = True,
+    workers: int | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> EvalResult:
+    """Evaluate a run dir (its best checkpoint, else last) or a checkpoint file on a split.
+
+    Segmentation: pixel accuracy, mean class accuracy, mIoU, fw IoU; per-class IoU, Dice,
+    precision, recall, AP; calibration; confusion matrix; a gallery of the worst images.
+    Classification: accuracy, macro and per-class P/R/F1, confusion, ECE, mistakes, t-SNE.
+
+    Args:
+        run: a run dir written by `train`, or a checkpoint file.
+        data: prepared dataset dir (default: the one the model was trained on).
+        split: split to evaluate.
+        out: eval dir to write (default: `RUN/eval-SPLIT`).
+        shard: evaluate every COUNT-th image from INDEX only, `"0/2"` or `(0, 2)`
+            (segmentation; join the shards with `merge_evaluations`).
+        bins: calibration bins (equal width).
+        fail_threshold: failure gallery: images with IoU at most this.
+        max_failures: gallery size (classifiers: most confident mistakes).
+        tsne_max: classifiers: t-SNE of at most this many train and val images (0: none).
+        save_masks: also write the predicted masks (segmentation).
+        batch_size: images per forward pass.
+        device: `auto`, `cpu`, `cuda`, `cuda:N` or `mps` (default: auto).
+        amp: mixed precision on CUDA.
+        workers: image decoding processes (default: all cores).
+        overwrite: replace an existing eval dir.
+        progress: show progress bars and tables on stderr.
+
+    Returns:
+        The eval dir, the number of images and the headline metrics.
+    """
+    settings = EvalSettings(
+        bins=bins,
+        fail_threshold=fail_threshold,
+        max_failures=max_failures,
+        save_masks=save_masks,
+        workers=workers,
+        overwrite=overwrite,
+        tsne_max=tsne_max,
+    )
+    run_path, data_dir = as_path(run, "run"), as_optional_path(data, "data")
+    out_dir, shard_pair = as_optional_path(out, "out"), as_shard(shard)
+    with quiet(not progress):
+        outcome = evaluate_checkpoint(
+            run_path, data_dir, split, out_dir, settings, shard_pair, batch_size, device, amp
+        )
+    return _result(outcome)
+
+
+def evaluate_predictions(
+    predictions: PathLike,
+    data: PathLike,
+    split: str = "test",
+    out: PathLike | None = None,
+    *,
+    shard: ShardLike = None,
+    fail_threshold: float = 0.5,
+    max_failures: int = 12,
+    workers: int | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> EvalResult:
+    """Score predicted index masks (`<stem>.png` per split image) against a dataset split.
+
+    No probabilities, so no calibration or average precision; the report says why.
+
+    Args:
+        predictions: folder of predicted index-mask PNGs.
+        data: prepared dataset dir.
+        split: split to score.
+        out: eval dir to write (default: `PREDICTIONS-eval-SPLIT` beside the folder).
+        shard: score every COUNT-th image from INDEX only, `"0/2"` or `(0, 2)`.
+        fail_threshold: failure gallery: images with IoU at most this.
+        max_failures: gallery size.
+        workers: image decoding processes (default: all cores).
+        overwrite: replace an existing eval dir.
+        progress: show progress bars and tables on stderr.
+
+    Returns:
+        The eval dir, the number of images and the headline metrics.
+    """
+    settings = EvalSettings(
+        fail_threshold=fail_threshold,
+        max_failures=max_failures,
+        workers=workers,
+        overwrite=overwrite,
+    )
+    pred_dir, data_dir = as_path(predictions, "predictions"), as_path(data, "data")
+    out_dir, shard_pair = as_optional_path(out, "out"), as_shard(shard)
+    with quiet(not progress):
+        outcome = segment_evaluate.evaluate_predictions(
+            pred_dir, data_dir, split, out_dir, settings, shard_pair
+        )
+    return _result(outcome)
+
+
+def merge_evaluations(
+    shard_dirs: Sequence[PathLike],
+    out: PathLike,
+    *,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> EvalResult:
+    """Merge the eval dirs of shards (`evaluate(..., shard=(i, n))`) as if run in one pass.
+
+    Args:
+        shard_dirs: the shards' eval dirs (two or more, of one evaluation).
+        out: eval dir to write.
+        overwrite: replace an existing eval dir.
+        progress: show the merged tables on stderr.
+
+    Returns:
+        The merged eval dir, the number of images and the headline metrics.
+    """
+    dirs, out_dir = as_paths(shard_dirs, "shard_dirs"), as_path(out, "out")
+    with quiet(not progress):
+        outcome = segment_evaluate.merge_evaluations(dirs, out_dir, overwrite)
+    return _result(outcome)

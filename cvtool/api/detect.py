@@ -1,0 +1,141 @@
+"""Detection from Python: run a YOLO model to COCO-format predictions, and score them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cvtool.api.params import PathLike, as_optional_path, as_path
+from cvtool.api.results import DetectionEvalResult, DetectResult
+from cvtool.core.console import quiet
+from cvtool.core.errors import CvtoolError
+
+
+def detect(
+    weights: PathLike,
+    images: PathLike,
+    annotations: PathLike | None = None,
+    out: PathLike | None = None,
+    *,
+    imgsz: int = 640,
+    conf: float = 0.001,
+    iou: float = 0.7,
+    max_det: int = 300,
+    batch: int = 1,
+    device: str | None = None,
+    half: bool = False,
+    category_map: PathLike | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+) -> DetectResult:
+    """Run a YOLO detector on every image and write `predictions.json` (COCO results format).
+
+    Nothing is downloaded: `weights` must be a local checkpoint, or a model yaml (random
+    weights). With `annotations`, the images of that file are run and the model's class names
+    are mapped to its category ids.
+
+    Args:
+        weights: local YOLO detect checkpoint (`.pt`) or model yaml.
+        images: folder of images.
+        annotations: COCO instances file whose images are run and category ids used.
+        out: run dir to write (default: the first free `runs/detect/WEIGHTS-STEM`, ...).
+        imgsz: inference image size.
+        conf: score threshold (keep it low for mAP).
+        iou: NMS IoU threshold.
+        max_det: detections kept per image.
+        batch: images per forward pass.
+        device: `cpu`, `0`, `cuda:0` ... (default: ultralytics' choice).
+        half: FP16 inference (GPU).
+        category_map: JSON file `{model class: category name or id}`, or `"index"`.
+        overwrite: replace an existing `out`.
+        progress: show progress on stderr.
+
+    Returns:
+        The run dir, the predictions file, images run, detections and images per second.
+    """
+    from cvtool.core.rundirs import next_run_dir
+    from cvtool.detect.yolo import YoloOptions, run_yolo
+
+    weights_path = as_path(weights, "weights")
+    run_dir = as_optional_path(out, "out") or next_run_dir("detect", weights_path.stem)
+    opts = YoloOptions(
+        imgsz=imgsz, conf=conf, iou=iou, max_det=max_det, batch=batch, device=device, half=half
+    )
+    with quiet(not progress):
+        run = run_yolo(
+            str(weights),
+            as_path(images, "images"),
+            run_dir,
+            as_optional_path(annotations, "annotations"),
+            opts,
+            category_map,
+            overwrite,
+        )
+    return DetectResult(
+        run_dir,
+        run_dir / "predictions.json",
+        run["num_images"],
+        run["num_predictions"],
+        run["images_per_second"],
+    )
+
+
+def _locate(source: Path, annotations: Path | None, out: Path | None) -> tuple[Path, Path, Path]:
+    """(predictions file, annotations, eval dir) for a detect run dir or a results file."""
+    from cvtool.core.artifacts import read_json
+
+    if source.name == "predictions.json" and (source.parent / "run.json").is_file():
+        source = source.parent  # the predictions of a run dir evaluate into that run dir
+    if source.is_dir():
+        predictions = source / "predictions.json"
+        if annotations is None and (source / "run.json").is_file():
+            recorded = read_json(source / "run.json", "run manifest").get("annotations")
+            annotations = Path(recorded) if recorded else None
+        out = out or source
+    else:
+        predictions = source
+        out = out or source.with_name(f"{source.stem}_eval")
+    if annotations is None:
+        raise CvtoolError(
+            f"no annotation file for {source}",
+            "pass annotations: the COCO instances file of the images",
+            param="annotations",
+        )
+    return predictions, annotations, out
+
+
+def evaluate_detections(
+    source: PathLike,
+    annotations: PathLike | None = None,
+    out: PathLike | None = None,
+    *,
+    backend: str = "pycocotools",
+    bins: int = 15,
+    plots: bool = True,
+    progress: bool = False,
+) -> DetectionEvalResult:
+    """COCO mAP, TIDE errors and detection calibration, overall and per object scale.
+
+    Args:
+        source: a detect run dir (or its `predictions.json`), or a COCO results JSON file.
+        annotations: COCO instances file (default: the one recorded in the run dir).
+        out: where to write (default: the run dir, or `STEM_eval` beside a results file).
+        backend: `pycocotools` or `faster-coco-eval`.
+        bins: calibration bins.
+        plots: draw the plots.
+        progress: show progress on stderr.
+
+    Returns:
+        The eval dir and the headline numbers (AP, AP50, AP per scale, TIDE AP50, ECE).
+    """
+    from cvtool.detect import evaluate as detect_evaluate
+
+    predictions, annotations_file, out_dir = _locate(
+        as_path(source, "source"),
+        as_optional_path(annotations, "annotations"),
+        as_optional_path(out, "out"),
+    )
+    with quiet(not progress):
+        result = detect_evaluate.evaluate_detections(
+            predictions, annotations_file, out_dir, backend=backend, n_bins=bins, plots=plots
+        )
+    return DetectionEvalResult(out_dir, result.headline)
