@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -17,7 +21,9 @@ from cvtool.core.artifacts import (
     read_json,
     staged_output_dir,
 )
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _demo_app() -> typer.Typer:
@@ -30,6 +36,20 @@ def _demo_app() -> typer.Typer:
         if fail == "bug":
             raise ZeroDivisionError("oops")
         return CommandResult(out, {"count": 3})
+
+    @stage_command(app, "fit")
+    def fit(
+        batch_size: int = typer.Option(8, "--batch-size"),
+        pretrained: bool = typer.Option(True, "--pretrained/--no-pretrained"),
+        overwrite: bool = typer.Option(False, "--overwrite"),
+        fail: str = "",
+    ) -> CommandResult:
+        if fail == "value":
+            raise ParameterError("must be even, got 7", "batch_size", "pass `batch_size` 8")
+        if fail == "data":
+            hint = "pass `overwrite=True`, or `pretrained=False`, or `missing=True` [sic]"
+            raise CvtoolError("run dir [/]x is not empty", hint, param="batch_size")
+        return CommandResult(None)
 
     @app.command("other")
     def other() -> None:  # a second command keeps Typer in group mode
@@ -68,6 +88,83 @@ def test_unexpected_error_suggests_debug() -> None:
 def test_usage_error_exits_2() -> None:
     result = CliRunner().invoke(_demo_app(), ["make"])
     assert result.exit_code == 2
+
+
+def test_parameter_error_names_the_option_and_exits_2() -> None:
+    result = CliRunner().invoke(_demo_app(), ["fit", "--fail", "value"])
+    assert result.exit_code == 2
+    assert "error: --batch-size: must be even, got 7" in result.stderr
+    assert "hint: pass --batch-size 8" in result.stderr
+
+
+def test_data_error_spells_parameters_as_options_and_exits_1() -> None:
+    result = CliRunner().invoke(_demo_app(), ["fit", "--fail", "data"])
+    assert result.exit_code == 1
+    assert "error: --batch-size: run dir [/]x is not empty" in result.stderr
+    # quoted parameters become the command's options; unknown ones stay as written
+    assert "hint: pass --overwrite, or --no-pretrained, or `missing=True` [sic]" in result.stderr
+
+
+def test_error_helper_prints_brackets_literally() -> None:
+    from cvtool.core.console import console, error
+
+    with console.capture() as captured:
+        error("wandb logging needs the wandb package", "pip install 'cvtool[wandb]'")
+    text = captured.get()
+    assert "error: wandb logging needs the wandb package" in text
+    assert "hint: pip install 'cvtool[wandb]'" in text
+
+
+def _cvtool_logged(tmp_path: Path, *args: object) -> tuple[subprocess.CompletedProcess, str]:
+    """Run `cvtool ARGS` with stderr redirected to a file (not a terminal), as in a CI log."""
+    log = tmp_path / "stderr.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "80"}
+    with log.open("w") as stderr:
+        done = subprocess.run(
+            [sys.executable, "-m", "cvtool", *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+            check=False,
+        )
+    return done, log.read_text()
+
+
+def test_markup_in_an_error_path_is_printed_literally(tmp_path: Path) -> None:
+    missing = tmp_path / "data[/]set[bold]"
+    done, log = _cvtool_logged(tmp_path, "prepare", "stats", missing)
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"error: dataset directory {missing} does not exist" in log
+    assert "Traceback" not in log and "MarkupError" not in log
+
+
+def test_tables_in_logs_keep_every_digit(tmp_path: Path) -> None:
+    """A class name that would squeeze an 80-column table: the log still has every number."""
+    from PIL import Image
+
+    from cvtool.core.artifacts import atomic_write_text
+
+    data = tmp_path / "data"
+    long_name = "a_class_with_a_long_and_very_descriptive_name_" * 3
+    names = ["background", long_name]
+    for name, value in (("a.png", 1), ("b.png", 0)):
+        (data / "images").mkdir(parents=True, exist_ok=True)
+        (data / "masks").mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (400, 301)).save(data / "images" / name)
+        mask = np.full((301, 400), value, np.uint8)
+        mask[0, :7] = 255
+        Image.fromarray(mask, mode="L").save(data / "masks" / name)
+    atomic_write_text(data / "splits" / "train.txt", "a.png\n")
+    atomic_write_text(data / "splits" / "val.txt", "b.png\n")
+    atomic_write_text(data / "splits" / "test.txt", "")
+    classes = [ClassInfo(i, n, (i, i, i)) for i, n in enumerate(names)]
+    DatasetManifest(task="segmentation", classes=classes).save(data)
+
+    done, log = _cvtool_logged(tmp_path, "prepare", "stats", data)
+    assert done.returncode == 0, log
+    assert "…" not in log
+    assert long_name in log and "120,393" in log and "100.0" in log
 
 
 def _manifest() -> DatasetManifest:

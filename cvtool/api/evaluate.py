@@ -60,7 +60,7 @@ def evaluate_checkpoint(
     if data is None and not data_dir.is_dir():
         raise CvtoolError(
             f"the dataset this model was trained on, {data_dir}, no longer exists",
-            "pass data: a prepared dataset of the same classes",
+            "pass `data`: a prepared dataset of the same classes",
             param="data",
         )
     home = checkpoint.run_dir or checkpoint.path.parent

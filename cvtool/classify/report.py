@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cvtool.classify.metrics import ClassificationReport
 from cvtool.core.artifacts import SCHEMA_VERSION, ClassInfo, atomic_write_json, atomic_write_text
-from cvtool.core.console import console
+from cvtool.core.console import console, literal, note
 from cvtool.core.plots import plot_confusion, plot_reliability
 from cvtool.core.tables import fmt, print_headline
 from cvtool.segment.report import METRICS_FILE, csv_text, finite
@@ -100,14 +100,15 @@ def print_classification(metrics: dict[str, Any], title: str) -> None:
     print_headline(metrics, title, HEADLINE_LABELS)
     per_class = Table(show_edge=False)
     for column in ("class", "precision", "recall", "F1", "images", "predicted"):
-        per_class.add_column(column, justify="left" if column == "class" else "right")
+        justify = "left" if column == "class" else "right"
+        per_class.add_column(column, justify=justify, overflow="fold")
     for row in metrics["classes"]:
         per_class.add_row(
-            row["name"],
+            literal(row["name"]),
             *(fmt(row[k]) for k in ("precision", "recall", "f1")),
             str(row["support"]),
             str(row["predicted"]),
         )
     console.print(per_class)
-    for note in metrics["notes"]:
-        console.print(f"[dim]note: {note}[/]", soft_wrap=True)
+    for text in metrics["notes"]:
+        note(text)

@@ -1,9 +1,14 @@
-"""Conventions shared by every command: stdout contract, `--json`, `--debug`, exit codes.
+"""Conventions shared by every command: stdout contract, `--json`, `--debug`, exit codes, and
+the option vocabulary.
 
 A command function decorated with `@stage_command(app)` returns a `CommandResult`; the wrapper
 prints the artifact path as the last stdout line (or a JSON summary with `--json`), turns a
-`CvtoolError` into a one-paragraph message and exit code 1, and shows tracebacks only with
-`--debug`. Usage errors (bad options) keep Typer's exit code 2.
+`CvtoolError` into a one-paragraph message, and shows tracebacks only with `--debug`. Exit codes:
+1 for a data or runtime problem, 2 for a usage error (Typer's own, and `ParameterError`).
+
+Library errors name Python parameters, never CLI flags: `CvtoolError.param` becomes a
+`--flag: ` prefix, and a parameter quoted in a message or hint (`` `overwrite=True` ``) is
+spelled as the command's option (`--overwrite`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +26,14 @@ from typing import Any
 import typer
 
 from cvtool.core.console import console, error
-from cvtool.core.errors import CvtoolError
+from cvtool.core.device import DEVICE_HELP
+from cvtool.core.errors import CvtoolError, ParameterError
+
+EXIT_ERROR = 1  # a data or runtime problem
+EXIT_USAGE = 2  # an option value that cannot work (Typer's own code for usage errors)
+
+# `name`, `name=True` or `name=False` quoted in a library message: a reference to a parameter.
+_PARAM_REF = re.compile(r"`([a-z][a-z0-9_]*)(?:=(True|False))?`")
 
 
 @dataclass
@@ -33,6 +46,48 @@ class CommandResult:
 
 def report_error(message: str, hint: str | None = None) -> None:
     error(message, hint)
+
+
+def _spellings(ctx: typer.Context | None) -> dict[str, Any]:
+    """The options and arguments of the running command, by Python parameter name."""
+    return {p.name: p for p in ctx.command.params if p.name} if ctx else {}
+
+
+def cli_name(param: str, declared: Any = None, value: str | None = None) -> str:
+    """How a command spells parameter `param`, given its `declared` option or argument: the
+    option (`batch_size` -> `--batch-size`; `value="False"` -> the `--no-...` form) or the
+    argument's metavar. Without a declaration, the option spelling by convention."""
+    if declared is not None and declared.param_type_name == "argument":
+        return str(declared.metavar or declared.name.upper())
+    if declared is not None and declared.param_type_name == "option":
+        if value == "False" and declared.secondary_opts:
+            return declared.secondary_opts[0]
+        return max(declared.opts, key=len)
+    return "--" + param.lstrip("-").replace("_", "-")
+
+
+def cli_text(text: str, spellings: dict[str, Any]) -> str:
+    """`text` with each quoted parameter of the command spelled as its option."""
+
+    def spell(match: re.Match[str]) -> str:
+        name, value = match.groups()
+        declared = spellings.get(name)
+        negatable = declared is not None and bool(getattr(declared, "secondary_opts", None))
+        if declared is None or (value == "False" and not negatable):
+            return match.group(0)
+        return cli_name(name, declared, value)
+
+    return _PARAM_REF.sub(spell, text)
+
+
+def report_cvtool_error(e: CvtoolError, ctx: typer.Context | None = None) -> int:
+    """Print `e` in the vocabulary of the command `ctx` runs; return its exit code."""
+    spellings = _spellings(ctx)
+    message = cli_text(e.message, spellings)
+    if e.param:
+        message = f"{cli_name(e.param, spellings.get(e.param))}: {message}"
+    report_error(message, cli_text(e.hint, spellings) if e.hint else None)
+    return EXIT_USAGE if isinstance(e, ParameterError) else EXIT_ERROR
 
 
 def _emit(result: CommandResult | None, as_json: bool) -> None:
@@ -51,14 +106,19 @@ def stage_command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> C
 
     def decorator(fn: Callable[..., CommandResult | None]) -> Callable:
         @functools.wraps(fn)
-        def wrapper(*args: Any, json_output: bool = False, debug: bool = False, **kw: Any) -> None:
+        def wrapper(
+            *args: Any,
+            json_output: bool = False,
+            debug: bool = False,
+            command_context: typer.Context | None = None,
+            **kw: Any,
+        ) -> None:
             try:
                 result = fn(*args, **kw)
             except CvtoolError as e:
                 if debug:
                     console.print_exception()
-                report_error(e.message, e.hint)
-                raise typer.Exit(1) from None
+                raise typer.Exit(report_cvtool_error(e, command_context)) from None
             except KeyboardInterrupt:
                 report_error("interrupted; nothing half-written was kept")
                 raise typer.Exit(130) from None
@@ -71,7 +131,7 @@ def stage_command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> C
                     f"unexpected {type(e).__name__}: {e}",
                     None if debug else "re-run with --debug for the full traceback",
                 )
-                raise typer.Exit(1) from None
+                raise typer.Exit(EXIT_ERROR) from None
             _emit(result, json_output)
 
         # Typer reads option declarations from parameter defaults.
@@ -87,13 +147,55 @@ def stage_command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> C
                 ("debug", "--debug", "Show full tracebacks on errors."),
             )
         ]
+        # ... and injects the running command's context into a parameter typed `typer.Context`.
+        context = inspect.Parameter(
+            "command_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        )
         signature = inspect.signature(fn)
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*signature.parameters.values(), *extra]
+            parameters=[*signature.parameters.values(), *extra, context]
         )
         return app.command(name, **kwargs)(wrapper)
 
     return decorator
+
+
+# The option vocabulary (docs/conventions.md): one name and one meaning per concept.
+
+
+def out_option(help: str, default: Path | None = None) -> Any:
+    """`--out`: where the command writes."""
+    return typer.Option(default, "--out", help=help)
+
+
+def overwrite_option(help: str = "Replace an existing non-empty --out.") -> Any:
+    """`--overwrite`: a plain flag (there is no `--no-overwrite`)."""
+    return typer.Option(False, "--overwrite", help=help)
+
+
+def workers_option(help: str = "Worker processes (default: all cores).") -> Any:
+    return typer.Option(None, "--workers", min=1, help=help)
+
+
+def seed_option(help: str = "Random seed.") -> Any:
+    return typer.Option(0, "--seed", help=help)
+
+
+def device_option() -> Any:
+    """`--device`: `auto|cpu|cuda|cuda:N|mps`, resolved by `cvtool.core.device.resolve_device`."""
+    return typer.Option("auto", "--device", help=f"Device: {DEVICE_HELP}.")
+
+
+def batch_size_option(default: int, help: str = "Images per forward pass.") -> Any:
+    return typer.Option(default, "--batch-size", min=1, help=help)
+
+
+def ultralytics_device(device: str) -> str:
+    """Our `--device` value as the device string ultralytics expects (`cuda:1` -> `1`)."""
+    from cvtool.core.device import resolve_device
+
+    resolved = resolve_device(device)
+    return str(resolved.index or 0) if resolved.type == "cuda" else resolved.type
 
 
 def parse_csv_list(value: str | None) -> list[str]:
@@ -103,14 +205,16 @@ def parse_csv_list(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def parse_fractions(value: str, count: int, option: str) -> tuple[float, ...]:
+def parse_fractions(value: str, count: int, param: str) -> tuple[float, ...]:
     """Parse `"0.7,0.15,0.15"` into `count` non-negative floats summing to 1."""
     try:
         parts = tuple(float(v) for v in value.split(","))
     except ValueError:
-        raise typer.BadParameter(f"{option} expects {count} comma-separated numbers") from None
+        raise ParameterError(
+            f"expects {count} comma-separated numbers, got {value!r}", param
+        ) from None
     if len(parts) != count or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
-        raise typer.BadParameter(
-            f"{option} expects {count} non-negative fractions summing to 1, got {value!r}"
+        raise ParameterError(
+            f"expects {count} non-negative fractions summing to 1, got {value!r}", param
         )
     return parts

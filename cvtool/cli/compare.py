@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cvtool.cli.common import CommandResult, stage_command
+from cvtool.cli.common import CommandResult, out_option, stage_command
 
 app = typer.Typer()
 
@@ -14,8 +14,9 @@ app = typer.Typer()
 @stage_command(app, "compare")
 def compare(
     eval_dirs: list[Path] = typer.Argument(..., help="Eval directories written by evaluate."),
-    out: Path = typer.Option(
-        Path("comparison"), "--out", help="Directory for comparison.csv and comparison.md."
+    out: Path | None = out_option(
+        "Directory for comparison.csv and comparison.md (default: runs/compare/comparison, "
+        "numbered)."
     ),
 ) -> CommandResult:
     """Compare models: one row per eval dir, the best value of each column highlighted.
@@ -28,8 +29,9 @@ def compare(
         cvtool compare runs/*/eval-test --out runs/comparison
     """
     from cvtool.core.compare import compare_evaluations
+    from cvtool.core.rundirs import next_run_dir
 
-    path, comparison = compare_evaluations(eval_dirs, out)
+    path, comparison = compare_evaluations(eval_dirs, out or next_run_dir("compare", "comparison"))
     rows = [
         {"model": label, **values}
         for label, values in zip(comparison.labels, comparison.values, strict=True)

@@ -6,22 +6,31 @@ from pathlib import Path
 
 import typer
 
-from cvtool.cli.common import CommandResult, stage_command
+from cvtool.cli.common import (
+    CommandResult,
+    out_option,
+    overwrite_option,
+    seed_option,
+    stage_command,
+    workers_option,
+)
 
 app = typer.Typer()
 
 
 @stage_command(app, "demo")
 def demo(
-    out: Path = typer.Option(Path("cvtool-demo"), "--out", help="Where the demo writes."),
-    seed: int = typer.Option(0, help="Seed for the generated data and the training run."),
-    workers: int = typer.Option(None, help="Processes for data preparation (default: all cores)."),
-    epochs: int = typer.Option(20, help="Training epochs for the demo U-Net."),
-    detector_weights: Path = typer.Option(
-        None, help="A local YOLO checkpoint to evaluate instead of the simulated detector."
+    out: Path = out_option("Where the demo writes (a re-run replaces it).", Path("cvtool-demo")),
+    seed: int = seed_option("Seed for the generated data and the training run."),
+    workers: int | None = workers_option("Processes for data preparation (default: all cores)."),
+    epochs: int = typer.Option(20, "--epochs", min=1, help="Training epochs for the demo U-Net."),
+    weights: Path | None = typer.Option(
+        None,
+        "--weights",
+        help="A local YOLO checkpoint to evaluate instead of the simulated detector.",
     ),
-    overwrite: bool = typer.Option(
-        False, help="Write into a non-empty --out that an earlier demo did not make."
+    overwrite: bool = overwrite_option(
+        "Write into a non-empty --out that an earlier demo did not make."
     ),
 ) -> CommandResult:
     """Run every stage on built-in synthetic data, offline, in a few minutes on a CPU.
@@ -34,28 +43,28 @@ def demo(
     """
     from rich.table import Table
 
-    from cvtool.core.console import console
+    from cvtool.core.console import console, info, literal
     from cvtool.demo.pipeline import DemoOptions, run_demo
 
-    opts = DemoOptions(out, seed, workers, epochs, detector_weights)
+    opts = DemoOptions(out, seed, workers, epochs, weights)
     steps = run_demo(opts, overwrite=overwrite)
     table = Table(title="cvtool demo: what each stage produced", show_lines=True)
     table.add_column("stage", style="bold")
-    table.add_column("what")
-    table.add_column(f"where (under {out})", overflow="fold")
-    table.add_column("numbers", no_wrap=True)
-    table.add_column("time", justify="right")
+    table.add_column("what", overflow="fold")
+    table.add_column(literal(f"where (under {out})"), overflow="fold")
+    table.add_column("numbers", overflow="fold")
+    table.add_column("time", justify="right", overflow="fold")
     for s in steps:
         numbers = "\n".join(
             f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in s.numbers.items()
         )
         where = s.path.relative_to(out) if s.path.is_relative_to(out) else s.path
-        table.add_row(s.stage, s.produced, str(where), numbers, f"{s.seconds:.1f}s")
+        table.add_row(s.stage, s.produced, literal(where), numbers, f"{s.seconds:.1f}s")
     console.print(table)
     plots = sorted(str(p) for p in out.glob("*/**/plots") if p.is_dir())
     if plots:
-        console.print("Open the plots with:  [bold]xdg-open " + "  ".join(plots[:1]) + "[/]")
-        console.print("All plot folders: " + ", ".join(plots))
+        info(f"Open the plots with:  xdg-open {plots[0]}")
+        info("All plot folders: " + ", ".join(plots))
     return CommandResult(
         out, {"steps": [{"stage": s.stage, "path": str(s.path), **s.numbers} for s in steps]}
     )

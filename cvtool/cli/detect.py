@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from cvtool.cli.common import CommandResult, stage_command
+from cvtool.cli.common import (
+    CommandResult,
+    batch_size_option,
+    device_option,
+    out_option,
+    overwrite_option,
+    stage_command,
+    ultralytics_device,
+)
 from cvtool.core.errors import CvtoolError
 
 app = typer.Typer(
@@ -17,26 +25,33 @@ app = typer.Typer(
 
 @stage_command(app, "run")
 def run(
-    weights: str = typer.Option(..., help="Local YOLO detect checkpoint (.pt) or model yaml."),
-    images: Path = typer.Option(..., help="Folder of images."),
+    weights: str = typer.Option(
+        ..., "--weights", help="Local YOLO detect checkpoint (.pt) or model yaml."
+    ),
+    images: Path = typer.Option(..., "--images", help="Folder of images."),
     annotations: Path | None = typer.Option(
-        None, help="COCO instances file: its images are run and its category ids used."
+        None, "--annotations", help="COCO instances file: its images are run and its ids used."
     ),
-    out: Path = typer.Option(..., help="Run directory to write."),
-    imgsz: int = typer.Option(640, help="Inference image size."),
-    conf: float = typer.Option(0.001, help="Score threshold (keep it low for mAP)."),
-    iou: float = typer.Option(0.7, help="NMS IoU threshold."),
-    max_det: int = typer.Option(300, help="Detections kept per image."),
-    batch: int = typer.Option(
-        1, help="Images per forward pass (a batch pads to square: helps on GPU, not on CPU)."
+    out: Path | None = out_option(
+        "Run directory to write (default: runs/detect/<weights stem>, numbered)."
     ),
-    device: str | None = typer.Option(None, help="cpu, 0, cuda:0 ... (default: ultralytics')."),
-    half: bool = typer.Option(False, help="FP16 inference (GPU)."),
+    size: str = typer.Option(
+        "640", "--size", help="Inference size: N (longer side, letterboxed) or HxW."
+    ),
+    conf: float = typer.Option(0.001, "--conf", help="Score threshold (keep it low for mAP)."),
+    iou: float = typer.Option(0.7, "--iou", help="NMS IoU threshold."),
+    max_det: int = typer.Option(300, "--max-det", help="Detections kept per image."),
+    batch_size: int = batch_size_option(
+        1, "Images per forward pass (a batch pads to square: helps on GPU, not on CPU)."
+    ),
+    device: str = device_option(),
+    half: bool = typer.Option(False, "--half", help="FP16 inference (GPU)."),
     category_map: str | None = typer.Option(
         None,
+        "--category-map",
         help="JSON file {model class: category name or id}, or 'index' (class i -> i-th category).",
     ),
-    overwrite: bool = typer.Option(False, help="Replace an existing --out."),
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
     """Write predictions.json (COCO results format) for every image of the annotation file.
 
@@ -45,9 +60,21 @@ def run(
         cvtool detect run --weights yolov8n.pt --images val2017
         --annotations annotations/instances_val2017.json --out runs/yolo
     """
+    from cvtool.core.rundirs import next_run_dir
+    from cvtool.core.transforms import parse_size
     from cvtool.detect.yolo import YoloOptions, run_yolo
 
-    opts = YoloOptions(imgsz, conf, iou, max_det, batch, device, half)
+    imgsz = parse_size(size, "size")
+    opts = YoloOptions(
+        list(imgsz) if isinstance(imgsz, tuple) else imgsz,
+        conf,
+        iou,
+        max_det,
+        batch_size,
+        ultralytics_device(device),
+        half,
+    )
+    out = out or next_run_dir("detect", Path(weights).stem)
     summary = run_yolo(weights, images, out, annotations, opts, category_map, overwrite)
     return CommandResult(out / "predictions.json", summary)
 
@@ -56,14 +83,18 @@ def run(
 def evaluate(
     source: Path = typer.Argument(..., help="A detect run dir, or a COCO results JSON file."),
     annotations: Path | None = typer.Option(
-        None, help="COCO instances file (default: the one recorded in the run dir's run.json)."
+        None,
+        "--annotations",
+        help="COCO instances file (default: the one recorded in the run dir's run.json).",
     ),
-    out: Path | None = typer.Option(
-        None, help="Where to write (default: the run dir, or <file stem>_eval beside the file)."
+    out: Path | None = out_option(
+        "Where to write (default: the run dir, or <file stem>_eval beside the file)."
     ),
-    backend: str = typer.Option("pycocotools", help="pycocotools or faster-coco-eval."),
-    bins: int = typer.Option(15, min=1, help="Calibration bins."),
-    plots: bool = typer.Option(True, help="Draw the plots."),
+    backend: str = typer.Option(
+        "pycocotools", "--backend", help="pycocotools or faster-coco-eval."
+    ),
+    bins: int = typer.Option(15, "--bins", min=1, help="Calibration bins."),
+    plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw the plots."),
 ) -> CommandResult:
     """COCO mAP, TIDE errors and detection calibration, overall and per object scale.
 
@@ -86,7 +117,11 @@ def evaluate(
         predictions = source
         out = out or source.with_name(f"{source.stem}_eval")
     if annotations is None:
-        raise CvtoolError(f"no annotation file for {source}", "pass --annotations FILE.json")
+        raise CvtoolError(
+            f"no annotation file for {source}",
+            "give the COCO instances file the predictions refer to",
+            param="annotations",
+        )
     result = evaluate_detections(predictions, annotations, out, backend, bins, plots)
     _print_summary(result.coco, result.tide, result.calibration)
     return CommandResult(out, result.headline)
@@ -99,9 +134,9 @@ def _print_summary(coco: dict, tide: dict, calib: dict) -> None:
     from cvtool.detect.report import COLUMNS, summary_rows
 
     table = Table(title="detection evaluation")
-    table.add_column("metric")
+    table.add_column("metric", overflow="fold")
     for col in COLUMNS:
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")
     for name, values in summary_rows(coco, tide, calib):
         table.add_row(name, *values)
     console.print(table)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cvtool.cli.common import CommandResult, stage_command
-from cvtool.core.console import console
+from cvtool.cli.common import CommandResult, out_option, overwrite_option, stage_command
+from cvtool.core.console import console, info, literal
 from cvtool.download.catalogue import DATASETS, MIRROR_ENV, YOLO_WEIGHTS, DatasetSpec
 
 app = typer.Typer(
@@ -15,11 +15,12 @@ app = typer.Typer(
         "Download datasets and pretrained weights from their official locations: streamed, "
         "resumable after an interruption, verified against the published checksums, and laid "
         "out the way `cvtool prepare` and `cvtool track` expect.\n\n"
-        "    root=$(cvtool download mot17 --to data)"
+        "    root=$(cvtool download mot17 --out data)"
     ),
     no_args_is_help=True,
 )
 
+DATA_DIR = Path("data")  # datasets are shared by every run: not numbered like runs/
 MIRROR_HELP = (
     f"Base URL of a mirror holding each file under <mirror>/<host>/<path> "
     f"(default: ${MIRROR_ENV}, else the official servers)."
@@ -36,11 +37,9 @@ def _dataset_command(spec: DatasetSpec) -> None:
     size = "size not published" if spec.total_size is None else f"{_mib(spec.total_size)}"
 
     def command(
-        to: Path = typer.Option(..., "--to", help="Directory to download and extract into."),
+        out: Path = out_option("Directory to download and extract into.", DATA_DIR),
         mirror: str = typer.Option(None, "--mirror", help=MIRROR_HELP),
-        overwrite: bool = typer.Option(
-            False, "--overwrite", help="Replace an existing copy of the dataset in --to."
-        ),
+        overwrite: bool = overwrite_option("Replace an existing copy of the dataset in --out."),
         keep_archives: bool = typer.Option(
             False,
             "--keep-archives",
@@ -55,7 +54,7 @@ def _dataset_command(spec: DatasetSpec) -> None:
 
         result = download_dataset(
             spec.name,
-            to,
+            out,
             mirror=mirror,
             overwrite=overwrite,
             keep_archives=keep_archives,
@@ -64,8 +63,8 @@ def _dataset_command(spec: DatasetSpec) -> None:
         )
         if not result.already_done:
             fetched = sum(f.fetched_bytes for f in result.files)
-            console.print(
-                f"{spec.name}: {result.extracted_files} files in {to} "
+            info(
+                f"{spec.name}: {result.extracted_files} files in {out} "
                 f"({_mib(fetched)} fetched); next stage reads {result.root}"
             )
         return CommandResult(result.root, result.summary())
@@ -74,7 +73,7 @@ def _dataset_command(spec: DatasetSpec) -> None:
         f"{spec.description} ({size}).\n\n"
         f"Writes:\n\n{layout}\n\n"
         f"Prints the directory the next stage reads ({root}). Example:\n\n"
-        f"    cvtool download {spec.name} --to data"
+        f"    cvtool download {spec.name} --out data"
     )
     stage_command(app, spec.name)(command)
 
@@ -90,9 +89,7 @@ def weights(
         help=f"{', '.join(YOLO_WEIGHTS)}, a torchvision model name (resnet50) or weights enum "
         "(ResNet50_Weights.IMAGENET1K_V2).",
     ),
-    to: Path = typer.Option(
-        None, "--to", help="Directory to save into (default: the library's own cache)."
-    ),
+    out: Path | None = out_option("Directory to save into (default: the library's own cache)."),
     mirror: str = typer.Option(None, "--mirror", help=MIRROR_HELP),
     timeout: float = typer.Option(15.0, "--timeout", help="Network timeout in seconds."),
     retries: int = typer.Option(
@@ -108,9 +105,11 @@ def weights(
     """
     from cvtool.download.weights import download_weights
 
-    target, result = download_weights(name, to=to, mirror=mirror, timeout=timeout, retries=retries)
+    target, result = download_weights(
+        name, out=out, mirror=mirror, timeout=timeout, retries=retries
+    )
     state = "already present" if result.skipped else f"{_mib(result.fetched_bytes)} fetched"
-    console.print(f"{target.name} ({target.library}): {result.path} ({state})")
+    info(f"{target.name} ({target.library}): {result.path} ({state})")
     return CommandResult(
         result.path,
         {
@@ -140,12 +139,12 @@ def list_sources() -> CommandResult:
         check = source.checksum
         table.add_row(
             name,
-            source.url,
+            literal(source.url),
             _mib(source.size),
             f"{check.algorithm} {check.hexdigest}" if check else "none published",
         )
     console.print(table)
-    console.print("torchvision weights: any model or weights enum, sha256 prefix from the name")
+    info("torchvision weights: any model or weights enum, sha256 prefix from the name")
     files = [
         {
             "name": name,

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from cvtool.cli.common import CommandResult, stage_command
+from cvtool.cli.common import (
+    CommandResult,
+    batch_size_option,
+    device_option,
+    out_option,
+    overwrite_option,
+    stage_command,
+    workers_option,
+)
+from cvtool.core.errors import ParameterError
 
 app = typer.Typer()
 
@@ -22,8 +31,8 @@ def evaluate(
         None, "--data", help="Prepared dataset dir (default: the one the model was trained on)."
     ),
     split: str = typer.Option("test", "--split", help="Split to evaluate."),
-    out: Path | None = typer.Option(
-        None, "--out", help="Eval dir to write (default: RUN/eval-SPLIT, or MASK_DIR-eval-SPLIT)."
+    out: Path | None = out_option(
+        "Eval dir to write (default: RUN/eval-SPLIT, or MASK_DIR-eval-SPLIT)."
     ),
     predictions: Path | None = typer.Option(
         None,
@@ -38,10 +47,8 @@ def evaluate(
         None, "--shard", metavar="I/N", help="Evaluate only every N-th image from the I-th."
     ),
     bins: int = typer.Option(15, "--bins", min=1, help="Calibration bins (equal width)."),
-    batch_size: int = typer.Option(4, "--batch-size", min=1, help="Images per forward pass."),
-    device: str | None = typer.Option(
-        None, "--device", help="cpu, cuda, cuda:1 (default: cuda when available)."
-    ),
+    batch_size: int = batch_size_option(4),
+    device: str = device_option(),
     amp: bool = typer.Option(True, "--amp/--no-amp", help="Mixed precision on CUDA."),
     fail_threshold: float = typer.Option(
         0.5, "--fail-threshold", min=0.0, max=1.0, help="Gallery: images with IoU at most this."
@@ -58,8 +65,8 @@ def evaluate(
     save_masks: bool = typer.Option(
         False, "--save-masks", help="Also write predicted masks/ and masks_colored/."
     ),
-    workers: int | None = typer.Option(None, "--workers", min=1, help="Image decoding processes."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing eval dir."),
+    workers: int | None = workers_option("Image decoding processes (default: all cores)."),
+    overwrite: bool = overwrite_option("Replace an existing eval dir."),
 ) -> CommandResult:
     """Evaluate a segmentation model or a classifier on a dataset split; write an eval dir.
 
@@ -92,15 +99,15 @@ def evaluate(
     )
     if merge:
         if out is None or len(paths) < 2 or predictions is not None:
-            raise typer.BadParameter("--merge takes two or more shard eval dirs and --out")
+            raise ParameterError("takes two or more shard eval dirs and --out", "merge")
         outcome = merge_evaluations(paths, out, overwrite)
     elif predictions is not None:
         if paths or data is None:
-            raise typer.BadParameter("--predictions needs --data and no RUN argument")
+            raise ParameterError("needs --data and no RUN argument", "predictions")
         outcome = evaluate_predictions(predictions, data, split, out, settings, parse_shard(shard))
     else:
         if len(paths) != 1:
-            raise typer.BadParameter("give one run directory or checkpoint (or --predictions)")
+            raise ParameterError("give one run directory or checkpoint (or --predictions)", "paths")
         from cvtool.api.evaluate import evaluate_checkpoint
 
         outcome = evaluate_checkpoint(

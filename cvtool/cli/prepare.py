@@ -7,8 +7,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cvtool.cli.common import CommandResult, parse_csv_list, parse_fractions, stage_command
-from cvtool.core.console import console
+from cvtool.cli.common import (
+    CommandResult,
+    out_option,
+    overwrite_option,
+    parse_csv_list,
+    parse_fractions,
+    seed_option,
+    stage_command,
+    workers_option,
+)
+from cvtool.core.console import console, literal, warn
 
 if TYPE_CHECKING:
     from cvtool.formats.layout import PreparedDataset
@@ -19,10 +28,16 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-OUT = typer.Option(..., "--out", help="Output dataset directory (built atomically).")
-OVERWRITE = typer.Option(False, "--overwrite", help="Replace a non-empty --out.")
-WORKERS = typer.Option(None, "--workers", min=1, help="Worker processes (default: all cores).")
-SEED = typer.Option(0, "--seed", help="Seed of the random split.")
+STAGE = "prepare"
+OUT_HELP = "Output dataset directory, built atomically (default: runs/prepare/KIND, numbered)."
+SEED_HELP = "Seed of the random split."
+
+
+def _out_dir(out: Path | None, kind: str) -> Path:
+    """`--out`, else the next free `runs/prepare/<kind>` directory."""
+    from cvtool.core.rundirs import next_run_dir
+
+    return out or next_run_dir(STAGE, kind)
 
 
 def _split_option(default: str | None) -> typer.models.OptionInfo:
@@ -36,17 +51,18 @@ def _report(result: PreparedDataset) -> CommandResult:
     from rich.table import Table
 
     manifest = result.manifest
-    table = Table(title=f"{result.path} ({manifest.task})")
-    table.add_column("id", justify="right")
-    table.add_column("class")
+    table = Table(title=literal(f"{result.path} ({manifest.task})"))
+    table.add_column("id", justify="right", overflow="fold")
+    table.add_column("class", overflow="fold")
     splits = [s for s, n in manifest.splits.items() if n]
     pixels = manifest.extra.get("pixel_counts")
     for split in splits:
-        table.add_column(f"{split} px" if pixels else split, justify="right")
+        table.add_column(f"{split} px" if pixels else split, justify="right", overflow="fold")
     counts = manifest.extra.get("images_per_class") or {}
     for c in manifest.classes:
         source = pixels if pixels else counts
-        table.add_row(str(c.id), c.name, *(f"{source[s].get(c.name, 0):,}" for s in splits))
+        cells = (f"{source[s].get(c.name, 0):,}" for s in splits)
+        table.add_row(str(c.id), literal(c.name), *cells)
     if pixels:
         table.add_row("", "ignore (255)", *(f"{pixels[s]['ignore']:,}" for s in splits))
     table.add_row("", "images", *(str(manifest.splits[s]) for s in splits), style="bold")
@@ -61,7 +77,7 @@ def coco(
     classes: str = typer.Option(
         ..., "--classes", help="Comma-separated category names; mask ids 1..K in this order."
     ),
-    out: Path = OUT,
+    out: Path | None = out_option(OUT_HELP),
     priority: str = typer.Option(
         None,
         "--priority",
@@ -69,15 +85,15 @@ def coco(
         "classes follow in --classes order.",
     ),
     split: str = _split_option("0.7,0.15,0.15"),
-    seed: int = SEED,
-    workers: int = WORKERS,
+    seed: int = seed_option(SEED_HELP),
+    workers: int | None = workers_option(),
     include_empty: bool = typer.Option(
         False, "--include-empty", help="Keep images without any of the classes (all background)."
     ),
     crowd: str = typer.Option(
         "ignore", "--crowd", help="Crowd regions: ignore (255), class (paint them), or skip."
     ),
-    overwrite: bool = OVERWRITE,
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
     """Semantic masks from COCO instance annotations (polygons, RLE, crowd).
 
@@ -92,9 +108,9 @@ def coco(
         annotations,
         images,
         parse_csv_list(classes),
-        out,
+        _out_dir(out, "coco"),
         priority=parse_csv_list(priority),
-        split=parse_fractions(split, 3, "--split"),
+        split=parse_fractions(split, 3, "split"),
         seed=seed,
         workers=workers,
         include_empty=include_empty,
@@ -107,15 +123,15 @@ def coco(
 @stage_command(app, "camvid")
 def camvid(
     root: Path = typer.Option(..., "--root", help="CamVid folder (Kaggle or SegNet layout)."),
-    out: Path = OUT,
+    out: Path | None = out_option(OUT_HELP),
     class_dict: Path = typer.Option(
         None, "--class-dict", help="name,r,g,b CSV (default: ROOT/class_dict.csv)."
     ),
     void: str = typer.Option(
         "ignore", "--void", help="Void/Unlabelled pixels: ignore (255) or class."
     ),
-    workers: int = WORKERS,
-    overwrite: bool = OVERWRITE,
+    workers: int | None = workers_option(),
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
     """CamVid RGB or index labels -> index masks; keeps CamVid's own train/val/test split.
 
@@ -126,13 +142,18 @@ def camvid(
     from cvtool.formats.camvid import prepare_camvid
 
     result = prepare_camvid(
-        root, out, class_dict=class_dict, void=void, workers=workers, overwrite=overwrite
+        root,
+        _out_dir(out, "camvid"),
+        class_dict=class_dict,
+        void=void,
+        workers=workers,
+        overwrite=overwrite,
     )
     if result.summary["unknown_pixels"]:
-        console.print(
-            f"[yellow]{result.summary['unknown_pixels']:,} pixels in "
+        warn(
+            f"{result.summary['unknown_pixels']:,} pixels in "
             f"{result.summary['images_with_unknown']} label images had colours of no class; "
-            "they are ignore (255)[/]"
+            "they are ignore (255)"
         )
     return _report(result)
 
@@ -142,16 +163,16 @@ def voc(
     root: Path = typer.Option(
         ..., "--root", help="VOCdevkit/VOC2012-style folder, or <n>_image/<n>_target pairs."
     ),
-    out: Path = OUT,
+    out: Path | None = out_option(OUT_HELP),
     split: str = typer.Option(
         None,
         "--split",
         help="train,val,test fractions of a random split (default: the official "
         "ImageSets/Segmentation lists, else 0.7,0.15,0.15).",
     ),
-    seed: int = SEED,
-    workers: int = WORKERS,
-    overwrite: bool = OVERWRITE,
+    seed: int = seed_option(SEED_HELP),
+    workers: int | None = workers_option(),
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
     """PASCAL VOC palette, index or RGB-coloured masks -> index masks (255 boundary = ignore).
 
@@ -163,8 +184,8 @@ def voc(
 
     result = prepare_voc(
         root,
-        out,
-        split=parse_fractions(split, 3, "--split") if split else None,
+        _out_dir(out, "voc"),
+        split=parse_fractions(split, 3, "split") if split else None,
         seed=seed,
         workers=workers,
         overwrite=overwrite,
@@ -175,12 +196,12 @@ def voc(
 @stage_command(app, "folder")
 def folder(
     root: Path = typer.Option(..., "--root", help="Folder with one subfolder of images per class."),
-    out: Path = OUT,
+    out: Path | None = out_option(OUT_HELP),
     val: float = typer.Option(0.2, "--val", min=0, max=1, help="Validation fraction per class."),
     test: float = typer.Option(0.0, "--test", min=0, max=1, help="Test fraction per class."),
-    seed: int = SEED,
-    workers: int = WORKERS,
-    overwrite: bool = OVERWRITE,
+    seed: int = seed_option(SEED_HELP),
+    workers: int | None = workers_option(),
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
     """Image-folder classification set -> stratified splits/{train,val,test}.csv (path,label).
 
@@ -191,23 +212,27 @@ def folder(
     from cvtool.formats.folders import prepare_folder
 
     result = prepare_folder(
-        root, out, val=val, test=test, seed=seed, workers=workers, overwrite=overwrite
+        root,
+        _out_dir(out, "folder"),
+        val=val,
+        test=test,
+        seed=seed,
+        workers=workers,
+        overwrite=overwrite,
     )
     for path, reason in result.manifest.extra["skipped_unreadable"].items():
-        console.print(f"[yellow]skipped {path}: {reason}[/]")
+        warn(f"skipped {path}: {reason}")
     if result.summary["empty_class_folders"]:
         names = ", ".join(result.summary["empty_class_folders"])
-        console.print(f"[yellow]folders without images (not classes): {names}[/]")
+        warn(f"folders without images (not classes): {names}")
     return _report(result)
 
 
 @stage_command(app, "stats")
 def stats(
     directory: Path = typer.Argument(..., help="A prepared dataset directory."),
-    out: Path = typer.Option(
-        None, "--out", help="Folder for class_distribution.csv/.png (default: DIR/stats)."
-    ),
-    workers: int = WORKERS,
+    out: Path | None = out_option("Folder for class_distribution.csv/.png (default: DIR/stats)."),
+    workers: int | None = workers_option(),
 ) -> CommandResult:
     """Class distribution per split (pixels or images per class): table and bar chart PNG.
 
@@ -221,15 +246,15 @@ def stats(
 
     dist = class_distribution(directory, workers)
     _, png = write_distribution(dist, out or directory / "stats")
-    table = Table(title=f"{directory}: {dist.unit} per class")
-    table.add_column("class")
+    table = Table(title=literal(f"{directory}: {dist.unit} per class"))
+    table.add_column("class", overflow="fold")
     for split in dist.counts:
-        table.add_column(split, justify="right")
-        table.add_column("%", justify="right")
+        table.add_column(split, justify="right", overflow="fold")
+        table.add_column("%", justify="right", overflow="fold")
     for row in dist.rows:
         cells = []
         for split in dist.counts:
             cells += [f"{dist.counts[split][row]:,}", f"{100 * dist.fractions(split)[row]:.1f}"]
-        table.add_row(row, *cells)
+        table.add_row(literal(row), *cells)
     console.print(table)
     return CommandResult(png, {"task": dist.task, "unit": dist.unit, "counts": dist.counts})

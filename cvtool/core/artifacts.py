@@ -93,11 +93,14 @@ def staged_output_dir(out: str | os.PathLike[str], overwrite: bool = False) -> I
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise CvtoolError(f"output {out} exists and is not a directory", "choose another --out")
+        raise CvtoolError(
+            f"output {out} exists and is not a directory", "choose another directory", param="out"
+        )
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise CvtoolError(
             f"output directory {out} already exists and is not empty",
-            "pass --overwrite to replace it, or choose another --out",
+            "pass `overwrite=True` to replace it, or choose another directory",
+            param="out",
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))

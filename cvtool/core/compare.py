@@ -13,7 +13,7 @@ from typing import Any
 from rich.table import Table
 
 from cvtool.core.artifacts import atomic_write_text, read_json
-from cvtool.core.console import console
+from cvtool.core.console import console, literal, warn
 from cvtool.core.errors import CvtoolError
 
 # task -> (metrics.json headline key, column label, higher is better)
@@ -132,23 +132,23 @@ def print_comparison(comparison: Comparison) -> None:
     title = f"{comparison.task} comparison"
     if uniform:
         title += f" — {comparison.splits[0]} split, {comparison.images[0]} images"
-    table = Table(title=title, title_justify="left")
+    table = Table(title=literal(title), title_justify="left")
     table.add_column("model", overflow="fold", min_width=10)
     if not uniform:
-        table.add_column("split")
-        table.add_column("images", justify="right")
+        table.add_column("split", overflow="fold")
+        table.add_column("images", justify="right", overflow="fold")
     for _, label, higher in comparison.columns:
-        table.add_column(f"{label} {_arrow(higher)}", justify="right", min_width=6)
+        table.add_column(f"{label} {_arrow(higher)}", justify="right", min_width=6, overflow="fold")
     for i, label in enumerate(comparison.labels):
         cells = [
             "—" if value is None else f"[bold green]{value:.4f}[/]" if best else f"{value:.4f}"
             for value, best in comparison.cells(i)
         ]
-        where = [] if uniform else [comparison.splits[i], str(comparison.images[i])]
-        table.add_row(label, *where, *cells)
+        where = [] if uniform else [literal(comparison.splits[i]), str(comparison.images[i])]
+        table.add_row(literal(label), *where, *cells)
     console.print(table)
     if len(set(comparison.splits)) > 1:
-        console.print("[yellow]warning:[/] the evaluations are on different splits")
+        warn("the evaluations are on different splits")
 
 
 def compare_evaluations(

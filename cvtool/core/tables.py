@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from cvtool.core.console import console
+from cvtool.core.console import console, literal, note
 
 HEADLINE_LABELS = {
     "miou": "mIoU",
@@ -25,9 +25,9 @@ def fmt(value: float | None, digits: int = 4) -> str:
 
 def print_headline(metrics: dict[str, Any], title: str, labels: dict[str, str]) -> None:
     """One-row table of `metrics["headline"][key]` for each key of `labels`, on stderr."""
-    head = Table(title=f"{title} — {metrics['images']} images", title_justify="left")
+    head = Table(title=literal(f"{title} — {metrics['images']} images"), title_justify="left")
     for label in labels.values():
-        head.add_column(label, justify="right", min_width=6)
+        head.add_column(label, justify="right", min_width=6, overflow="fold")
     head.add_row(*(fmt(metrics["headline"][key]) for key in labels))
     console.print(head)
 
@@ -38,16 +38,17 @@ def print_metrics(metrics: dict[str, Any], title: str) -> None:
 
     per_class = Table(show_edge=False)
     for column in ("class", "IoU", "Dice", "precision", "recall", "AP", "pixels"):
-        per_class.add_column(column, justify="left" if column == "class" else "right", min_width=6)
+        justify = "left" if column == "class" else "right"
+        per_class.add_column(column, justify=justify, min_width=6, overflow="fold")
     for row in metrics["classes"]:
         if not row["present"]:
-            per_class.add_row(row["name"], "[dim]absent[/]", "", "", "", "", "0")
+            per_class.add_row(literal(row["name"]), "[dim]absent[/]", "", "", "", "", "0")
             continue
         per_class.add_row(
-            row["name"],
+            literal(row["name"]),
             *(fmt(row[k]) for k in ("iou", "dice", "precision", "recall", "ap")),
             f"{row['support']:,}",
         )
     console.print(per_class)
-    for note in metrics["notes"]:
-        console.print(f"[dim]note: {note}[/]", soft_wrap=True)
+    for text in metrics["notes"]:
+        note(text)

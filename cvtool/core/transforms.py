@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cvtool.core.artifacts import IGNORE_INDEX
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import ParameterError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -27,8 +27,10 @@ AUGMENT_PRESETS = ("none", "flip", "standard", "strong")
 Size = int | tuple[int, int] | None
 
 
-def parse_size(value: str | None, option: str = "--size") -> Size:
-    """`"256"` -> 256 (shorter side), `"180x240"` -> (180, 240) (height x width), `""` -> None."""
+def parse_size(value: str | None, param: str = "size") -> Size:
+    """`"256"` -> 256 (shorter side), `"180x240"` -> (180, 240) (height x width), `""` -> None.
+
+    A malformed value raises `ParameterError` naming `param`."""
     if not value:
         return None
     try:
@@ -36,7 +38,7 @@ def parse_size(value: str | None, option: str = "--size") -> Size:
     except ValueError:
         parts = []
     if len(parts) not in (1, 2) or min(parts, default=0) <= 0:
-        raise CvtoolError(f"{option} expects N or HxW with positive integers, got {value!r}")
+        raise ParameterError(f"expects N or HxW with positive integers, got {value!r}", param)
     return parts[0] if len(parts) == 1 else (parts[0], parts[1])
 
 
@@ -71,9 +73,10 @@ class Preprocess:
         short = min(self.size) if isinstance(self.size, tuple) else self.size
         size = self.size if isinstance(self.size, tuple) else (short, short)
         if crop[0] > size[0] or crop[1] > size[1]:
-            raise CvtoolError(
-                f"--crop {crop[0]}x{crop[1]} is larger than the resized image (--size {self.size})",
-                "choose a crop no larger than --size",
+            raise ParameterError(
+                f"crop {crop[0]}x{crop[1]} is larger than the resized image (size {self.size})",
+                "crop",
+                "choose a `crop` no larger than the `size`",
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,8 +166,9 @@ def augmentation(preset: str, output_size: tuple[int, int] | None) -> list[Any]:
     from torchvision.transforms import v2
 
     if preset not in AUGMENT_PRESETS:
-        raise CvtoolError(
-            f"unknown augmentation preset {preset!r}; valid: {', '.join(AUGMENT_PRESETS)}"
+        raise ParameterError(
+            f"unknown augmentation preset {preset!r}; valid: {', '.join(AUGMENT_PRESETS)}",
+            "augment",
         )
     if preset == "none":
         return []
@@ -174,9 +178,10 @@ def augmentation(preset: str, output_size: tuple[int, int] | None) -> list[Any]:
         ((0.8, 1.0), 15, 0.2) if preset == "standard" else ((0.5, 1.0), 30, 0.4)
     )
     if output_size is None:
-        raise CvtoolError(
+        raise ParameterError(
             f"augmentation preset {preset!r} needs a fixed image size",
-            "pass --crop N or --size HxW",
+            "augment",
+            "set `crop` (N) or `size` (HxW)",
         )
     return [
         v2.RandomResizedCrop(list(output_size), scale=scale, antialias=True),

@@ -15,8 +15,7 @@ from urllib.parse import urlparse
 from cvtool.core.errors import CvtoolError
 
 OFFLINE_HINT = (
-    "pass --no-pretrained to train from scratch, or --weights PATH with a local copy of the "
-    "weights file"
+    "train from scratch (`pretrained=False`), or give `weights`: a local copy of the weights file"
 )
 
 
@@ -37,7 +36,7 @@ def load_weights_file(path: str | Path) -> dict[str, Any]:
 
     path = Path(path)
     if not path.is_file():
-        raise CvtoolError(f"weights file not found: {path}", OFFLINE_HINT)
+        raise CvtoolError(f"weights file not found: {path}", OFFLINE_HINT, param="weights")
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -77,7 +76,8 @@ def load_into(module: Any, state: dict[str, Any], source: str, allow_missing: tu
         raise CvtoolError(
             f"weights {source} do not fit this model: {len(shapes)} shape mismatches, "
             f"{len(missing)} missing tensors (e.g. {', '.join(bad)})",
-            "use the weights file of this model's backbone (ImageNet weights) or --no-pretrained",
+            "use the weights file of this model's backbone (ImageNet weights), or train from "
+            "scratch (`pretrained=False`)",
         )
     module.load_state_dict(usable, strict=False)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cvtool.core.artifacts import atomic_write_json, invocation, utc_now
-from cvtool.core.console import console
+from cvtool.core.console import console, note
 from cvtool.core.errors import CvtoolError
 
 DEMO_MARKER = "demo.json"
@@ -34,20 +34,23 @@ class DemoOptions:
     seed: int = 0
     workers: int | None = None
     epochs: int = 20
-    detector_weights: Path | None = None
+    weights: Path | None = None  # a YOLO checkpoint to evaluate instead of the simulated one
 
 
 def _check_out_dir(out: Path, overwrite: bool) -> None:
     """Reuse a previous demo directory; refuse any other non-empty directory."""
     if out.exists() and not out.is_dir():
         raise CvtoolError(
-            f"demo output {out} exists and is not a directory", "choose another --out"
+            f"demo output {out} exists and is not a directory",
+            "choose another directory",
+            param="out",
         )
     foreign = out.is_dir() and any(out.iterdir()) and not (out / DEMO_MARKER).is_file()
     if foreign and not overwrite:
         raise CvtoolError(
             f"{out} is not empty and was not written by `cvtool demo`",
-            "choose another --out, or pass --overwrite to write the demo into it anyway",
+            "choose another directory, or pass `overwrite=True` to write the demo into it anyway",
+            param="out",
         )
     out.mkdir(parents=True, exist_ok=True)
 
@@ -125,15 +128,15 @@ def _detect(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
         raw / "annotations.json",
         opts.out / "detect",
         images=raw / "images",
-        weights=opts.detector_weights,
+        weights=opts.weights,
         seed=opts.seed,
         overwrite=True,
     )
-    if opts.detector_weights is None:
-        console.print(
-            "[yellow]detect:[/] no pretrained detector is available offline; evaluating a "
-            "clearly labelled simulated baseline (ground truth with seeded damage). Pass "
-            "--detector-weights yolov8n.pt to evaluate a real YOLO model."
+    if opts.weights is None:
+        note(
+            "detect: no pretrained detector is available offline; evaluating a clearly labelled "
+            "simulated baseline (ground truth with seeded damage). Give the weights of a YOLO "
+            "model (e.g. yolov8n.pt) to evaluate a real one."
         )
     return DemoStep(
         "detect",

@@ -40,8 +40,9 @@ def map_categories(
 def _by_index(class_names: dict[int, str], categories: dict[int, str]) -> dict[int, int]:
     if len(class_names) != len(categories):
         raise CvtoolError(
-            f"--category-map index needs as many model classes ({len(class_names)}) as "
-            f"categories in the annotation file ({len(categories)})"
+            f"the index category map needs as many model classes ({len(class_names)}) as "
+            f"categories in the annotation file ({len(categories)})",
+            param="category_map",
         )
     return dict(zip(sorted(class_names), sorted(categories), strict=True))
 

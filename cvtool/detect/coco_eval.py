@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.detect.cocodata import GroundTruth, Predictions
 
 STAT_NAMES = (
@@ -56,10 +56,13 @@ def _backend(name: str) -> tuple[type, type, dict[str, Any]]:
         except ImportError:
             raise CvtoolError(
                 "the faster-coco-eval backend is not installed",
-                "pip install 'cvtool[fast]' (or faster-coco-eval), or use --backend pycocotools",
+                "pip install 'cvtool[fast]' (or faster-coco-eval), or use the pycocotools backend",
+                param="backend",
             ) from None
         return COCO, COCOeval_faster, {"print_function": lambda *a, **k: None}
-    raise CvtoolError(f"unknown COCO backend {name!r}; choose one of {', '.join(BACKENDS)}")
+    raise ParameterError(
+        f"unknown COCO backend {name!r}; choose one of {', '.join(BACKENDS)}", "backend"
+    )
 
 
 def coco_evaluate(

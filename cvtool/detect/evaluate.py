@@ -8,7 +8,7 @@ from typing import Any
 
 from cvtool.core.artifacts import atomic_write_json, atomic_write_text, utc_now
 from cvtool.core.calibration import CalibrationResult
-from cvtool.core.console import console
+from cvtool.core.console import console, warn
 from cvtool.detect.calibration import calibration_dict, detection_calibration
 from cvtool.detect.coco_eval import CocoEvalResult, coco_evaluate
 from cvtool.detect.cocodata import GroundTruth, Predictions, load_ground_truth, load_predictions
@@ -49,8 +49,8 @@ def evaluate_detections(
     gt = load_ground_truth(annotations)
     preds = load_predictions(predictions, gt)
     if any(preds.dropped.values()):
-        console.print(
-            "[yellow]warning:[/] not scored: "
+        warn(
+            "not scored: "
             + ", ".join(f"{v} with {k.replace('_', ' ')}" for k, v in preds.dropped.items() if v)
         )
     with console.status("COCO mAP"):
@@ -66,7 +66,7 @@ def evaluate_detections(
     except ValueError as e:
         calib = {}
         calib_doc["skipped"] = f"scores are not probabilities: {e}"
-        console.print(f"[yellow]warning:[/] calibration skipped: {e}")
+        warn(f"calibration skipped: {e}")
     source = "in memory" if isinstance(predictions, list) else str(predictions)
     coco_doc = _coco_doc(coco, preds, source, annotations)
     tide_doc = _tide_doc(tide, gt)

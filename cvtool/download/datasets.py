@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cvtool.core.artifacts import atomic_write_json, read_json, utc_now
-from cvtool.core.console import console, make_progress
+from cvtool.core.console import info, make_progress
 from cvtool.core.errors import CvtoolError
 from cvtool.download.catalogue import DatasetSpec, dataset_spec, mirror_base, resolve_url
 from cvtool.download.extract import extract, install
@@ -69,7 +69,7 @@ def _is_done(spec: DatasetSpec, directory: Path) -> bool:
 
 def download_dataset(
     name: str,
-    directory: Path,
+    out: Path,
     *,
     mirror: str | None = None,
     overwrite: bool = False,
@@ -77,23 +77,23 @@ def download_dataset(
     timeout: float = 15.0,
     retries: int = 2,
 ) -> DatasetDownload:
-    """Download dataset `name` into `directory` in the layout `cvtool prepare`/`track` read.
+    """Download dataset `name` into directory `out` in the layout `cvtool prepare`/`track` read.
 
-    A finished download (recorded in `directory/.cvtool/<name>.json`) is not repeated unless
+    A finished download (recorded in `out/.cvtool/<name>.json`) is not repeated unless
     `overwrite`; destinations that exist without such a record are refused unless `overwrite`.
     """
     spec = dataset_spec(name)
-    directory = Path(directory)
+    directory = Path(out)
     root = (directory / spec.root).resolve() if spec.root != "." else directory.resolve()
     if not overwrite and _is_done(spec, directory):
-        console.print(f"{spec.name} is already in {directory}; nothing to do")
+        info(f"{spec.name} is already in {directory}; nothing to do")
         return DatasetDownload(spec.name, directory, root, [], 0, already_done=True)
     existing = [d for d in _dests(spec) if (directory / d).exists()]
     if existing and not overwrite:
         raise CvtoolError(
             f"{', '.join(str(directory / d) for d in existing)} already exist(s) and were not "
             f"made by `cvtool download {spec.name}`",
-            "pass --overwrite to replace them, or choose another --to",
+            "pass `overwrite=True` to replace them, or choose another `out` directory",
         )
 
     state = directory / STATE_DIR

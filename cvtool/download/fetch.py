@@ -25,7 +25,7 @@ from typing import BinaryIO
 from rich.progress import Progress, TaskID
 
 from cvtool import __version__
-from cvtool.core.console import console
+from cvtool.core.console import warn
 from cvtool.core.errors import CvtoolError
 from cvtool.download.catalogue import Checksum, Source
 
@@ -95,7 +95,7 @@ def _open(url: str, offset: int, timeout: float) -> http.client.HTTPResponse:
         reason = getattr(e, "reason", e)
         raise CvtoolError(
             f"cannot reach {url}: {reason}",
-            "check the network connection (and proxy settings), or point --mirror / "
+            "check the network connection (and proxy settings), or point `mirror` / "
             "$CVTOOL_DOWNLOAD_MIRROR at a reachable copy",
         ) from None
 
@@ -184,7 +184,7 @@ def fetch(
     except OSError as e:
         raise CvtoolError(
             f"cannot create the folder {dest.parent}: {e.strerror}",
-            "choose a --to folder you can write to",
+            "choose an `out` folder you can write to",
         ) from None
     with _exclusive(dest):
         if dest.exists():
@@ -192,7 +192,7 @@ def fetch(
             if problem is None:
                 size = dest.stat().st_size
                 return FetchResult(dest, url, size, fetched_bytes=0, skipped=True)
-            console.print(f"[yellow]{dest} is damaged ({problem}); downloading it again[/]")
+            warn(f"{dest} is damaged ({problem}); downloading it again")
             dest.unlink()
 
         part = _PartFile(dest.with_name(dest.name + ".part"), source.checksum)
@@ -262,9 +262,9 @@ def _transfer(
                         f"({type(e).__name__}); the partial file {part.path} is kept",
                         "run the same command again to resume from there",
                     ) from None
-                console.print(
-                    f"[yellow]connection lost after {part.size} bytes of {url}; "
-                    f"resuming ({attempt}/{retries})[/]"
+                warn(
+                    f"connection lost after {part.size} bytes of {url}; "
+                    f"resuming ({attempt}/{retries})"
                 )
                 continue
         if total is None or part.size >= total:
@@ -299,7 +299,7 @@ def _start(response: http.client.HTTPResponse, url: str, part: _PartFile) -> int
             )
         return int(match.group(3)) if match.group(3) != "*" else None
     if part.size:
-        console.print(f"[yellow]{url} does not support resuming; starting from byte 0[/]")
+        warn(f"{url} does not support resuming; starting from byte 0")
         part.restart()
     length = response.headers.get("Content-Length")
     return int(length) if length is not None else None

@@ -86,13 +86,13 @@ def resolve_weights(name: str, to: Path | None = None) -> WeightsTarget:
 def download_weights(
     name: str,
     *,
-    to: Path | None = None,
+    out: Path | None = None,
     mirror: str | None = None,
     timeout: float = 15.0,
     retries: int = 2,
 ) -> tuple[WeightsTarget, FetchResult]:
-    """Download weights `name` into the library's cache (or `to`); returns where it went."""
-    target = resolve_weights(name, to)
+    """Download weights `name` into the library's cache (or `out`); returns where it went."""
+    target = resolve_weights(name, out)
     url = resolve_url(target.source.url, mirror_base(mirror))
     validate = _is_checkpoint_zip if target.library == "ultralytics" else None
     with make_progress() as progress:

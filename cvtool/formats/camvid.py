@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from cvtool.core.artifacts import IGNORE_INDEX, RGB, SPLITS, ClassInfo, staged_output_dir
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import is_image_file
 from cvtool.formats.labels import UNKNOWN, LabelDecoder, Pair, write_pairs
 from cvtool.formats.layout import (
@@ -138,7 +138,9 @@ def build_decoder(
     Source class `i` is both colour `source_classes[i][1]` and index `i` in label images.
     """
     if void not in VOID_MODES:
-        raise CvtoolError(f"unknown void mode {void!r}; choose one of {', '.join(VOID_MODES)}")
+        raise ParameterError(
+            f"unknown void mode {void!r}; choose one of {', '.join(VOID_MODES)}", "void"
+        )
     classes: list[ClassInfo] = []
     values: list[int] = []
     void_color: RGB | None = None
@@ -174,7 +176,11 @@ def prepare_camvid(
     if class_dict is None and (root / "class_dict.csv").is_file():
         class_dict = root / "class_dict.csv"
     if class_dict is None and layout.name == "kaggle":
-        raise CvtoolError(f"{root}: no class_dict.csv", "pass --class-dict with name,r,g,b rows")
+        raise CvtoolError(
+            f"{root}: no class_dict.csv",
+            "give a `class_dict` CSV of name,r,g,b rows",
+            param="class_dict",
+        )
     source_classes = read_class_dict(class_dict) if class_dict else list(SEGNET_CLASSES)
     classes, decoder, void_color = build_decoder(source_classes, void)
     pairs = [p for split in SPLITS for p in layout.pairs.get(split, [])]

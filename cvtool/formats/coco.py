@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from cvtool.core.artifacts import IGNORE_INDEX, ClassInfo, read_json, staged_output_dir
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import image_size
 from cvtool.core.palette import voc_colormap
 from cvtool.core.parallel import parallel_map
@@ -87,9 +87,11 @@ def resolve_priority(classes: Sequence[str], priority: Sequence[str] | None) -> 
     priority = list(priority or [])
     unknown = [p for p in priority if p not in classes]
     if unknown:
-        raise CvtoolError(f"--priority names {unknown} that are not among --classes {classes}")
+        raise ParameterError(
+            f"class priority names {unknown} that are not among the classes {classes}", "priority"
+        )
     if len(set(priority)) != len(priority):
-        raise CvtoolError(f"--priority lists a class twice: {priority}")
+        raise ParameterError(f"class priority lists a class twice: {priority}", "priority")
     return priority + [c for c in classes if c not in priority]
 
 
@@ -234,9 +236,11 @@ def prepare_coco(
     """
     annotations, images, out = Path(annotations), Path(images), Path(out)
     if crowd not in CROWD_MODES:
-        raise CvtoolError(f"unknown crowd mode {crowd!r}; choose one of {', '.join(CROWD_MODES)}")
+        raise ParameterError(
+            f"unknown crowd mode {crowd!r}; choose one of {', '.join(CROWD_MODES)}", "crowd"
+        )
     if not classes or len(set(classes)) != len(classes):
-        raise CvtoolError(f"--classes must name distinct classes, got {list(classes)}")
+        raise ParameterError(f"classes must be distinct names, got {list(classes)}", "classes")
     if not images.is_dir():
         raise CvtoolError(f"images directory not found: {images}")
     index = load_coco(annotations)
@@ -245,6 +249,7 @@ def prepare_coco(
         raise CvtoolError(
             f"classes {missing} are not in {annotations}",
             f"available: {', '.join(sorted(index.categories))}",
+            param="classes",
         )
     order = resolve_priority(classes, priority)
     class_ids = {index.categories[name]: i + 1 for i, name in enumerate(classes)}
@@ -258,7 +263,8 @@ def prepare_coco(
     if absent:
         raise CvtoolError(
             f"{len(absent)} of {len(jobs)} images are missing, e.g. {absent[0]}",
-            "check --images points at the folder the annotations' file_name entries are in",
+            "check that `images` is the folder the annotations' file_name entries are in",
+            param="images",
         )
     check_unique_stems((j.file_name for j in jobs), str(annotations))
 

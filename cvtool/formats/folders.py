@@ -15,7 +15,7 @@ from cvtool.core.artifacts import (
     invocation,
     staged_output_dir,
 )
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import is_image_file, link_or_copy, load_pixels
 from cvtool.core.palette import voc_colormap
 from cvtool.core.parallel import parallel_map
@@ -70,7 +70,11 @@ def prepare_folder(
     """
     root, out = Path(root), Path(out)
     if val < 0 or test < 0 or val + test >= 1:
-        raise CvtoolError(f"--val {val} and --test {test} must be >= 0 and sum to less than 1")
+        raise ParameterError(
+            f"the validation ({val}) and test ({test}) fractions must be >= 0 and sum to less "
+            "than 1",
+            "val",
+        )
     items, empty, ignored = scan(root)
     keys = sorted(items)
     problems = dict(

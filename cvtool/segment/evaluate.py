@@ -25,7 +25,7 @@ from cvtool.core.artifacts import (
     staged_output_dir,
     utc_now,
 )
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
 from cvtool.core.palette import colorize
@@ -220,13 +220,13 @@ def merge_evaluations(
     """Merge the eval dirs of shards (`evaluate --shard i/n`) into one, as if run in one pass."""
     dirs = [Path(d) for d in shard_dirs]
     if len(dirs) < 2:
-        raise CvtoolError("--merge needs at least two shard eval directories")
+        raise ParameterError("merging needs at least two shard eval directories", "shard_dirs")
     metas = [read_json(d / METRICS_FILE, "eval metrics") for d in dirs]
     for d, meta in zip(dirs, metas, strict=True):
         if meta.get("task", "segmentation") != "segmentation":
             raise CvtoolError(
-                f"{d / METRICS_FILE} is a {meta.get('task')} evaluation; --merge joins the "
-                "shards of a segmentation evaluation"
+                f"{d / METRICS_FILE} is a {meta.get('task')} evaluation; only the shards of a "
+                "segmentation evaluation can be merged"
             )
     first = metas[0]
     for d, meta in zip(dirs[1:], metas[1:], strict=True):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cvtool.core.artifacts import DatasetManifest, read_split_list
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.layout import IMAGES_DIR, MASKS_DIR, mask_name
 
 
@@ -36,9 +36,9 @@ def parse_shard(value: str | None) -> tuple[int, int] | None:
     try:
         index, count = (int(v) for v in value.split("/"))
     except ValueError:
-        raise CvtoolError(f"--shard expects INDEX/COUNT such as 0/4, got {value!r}") from None
+        raise ParameterError(f"expects INDEX/COUNT such as 0/4, got {value!r}", "shard") from None
     if count < 1 or not 0 <= index < count:
-        raise CvtoolError(f"--shard {value}: INDEX must be in 0..COUNT-1")
+        raise ParameterError(f"shard {value}: INDEX must be in 0..COUNT-1", "shard")
     return index, count
 
 
@@ -62,7 +62,8 @@ def load_split(
         where = data_dir / "splits" / f"{split}.txt"
         raise CvtoolError(
             f"split {split!r} of {data_dir} is empty{' for this shard' if shard else ''} ({where})",
-            "choose another --split, or re-run prepare with a non-zero fraction for it",
+            "choose another split, or re-run `cvtool prepare` with a non-zero fraction for it",
+            param="split",
         )
     pred_dir = Path(predictions) if predictions is not None else None
     if pred_dir is not None and not pred_dir.is_dir():

@@ -147,7 +147,7 @@ def test_run_then_eval_on_real_images(cli, tmp_path, shared_data, coco_annotatio
     images = shared_data / "coco" / "val2017"
     out = tmp_path / "yolo"
     result = cli("detect", "run", "--weights", weights, "--images", images,
-                 "--annotations", coco_annotations, "--out", out, "--imgsz", "160",
+                 "--annotations", coco_annotations, "--out", out, "--size", "160",
                  "--conf", "0.00001", "--max-det", "20", "--device", "cpu")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(out / "predictions.json")

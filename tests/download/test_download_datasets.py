@@ -1,4 +1,4 @@
-"""`cvtool download DATASET --to DIR` end to end against the loopback mirror."""
+"""`cvtool download DATASET --out DIR` end to end against the loopback mirror."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cvtool.core.errors import CvtoolError
 from cvtool.download import catalogue
 from cvtool.download.datasets import download_dataset
 
-# What each dataset must end up as, relative to --to (the layout prepare / track read).
+# What each dataset must end up as, relative to --out (the layout prepare / track read).
 EXPECTED = {
     "coco-val2017": {
         "val2017/000000000139.jpg": ("coco-val2017", 0, "val2017/000000000139.jpg"),
@@ -73,7 +73,7 @@ def test_download_extracts_the_expected_layout(
 ) -> None:
     serve_dataset(name, mirror, monkeypatch)
     out = tmp_path / "data"
-    result = cli("download", name, "--to", out)
+    result = cli("download", name, "--out", out)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str((out / ROOTS[name]).resolve())
     assert _files(out) == set(EXPECTED[name])  # and nothing the catalogue leaves out
@@ -90,9 +90,9 @@ def test_second_run_does_nothing(
     cli, mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     serve_dataset("camvid", mirror, monkeypatch)
-    assert cli("download", "camvid", "--to", tmp_path).exit_code == 0
+    assert cli("download", "camvid", "--out", tmp_path).exit_code == 0
     requests = len(mirror.log)
-    result = cli("download", "camvid", "--to", tmp_path, "--json")
+    result = cli("download", "camvid", "--out", tmp_path, "--json")
     assert result.exit_code == 0
     summary = json.loads(result.stdout)
     assert summary["already_done"] is True and summary["path"] == str(tmp_path / "CamVid")
@@ -119,11 +119,11 @@ def test_resume_after_interruption_across_runs(
     url = catalogue.DATASETS["mot17"].archives[0].source.url
     cut = len(data) // 3
     mirror.interrupt[catalogue.resolve_url(url, "")] = (cut, 1)
-    first = cli("download", "mot17", "--to", tmp_path, "--retries", "0")
+    first = cli("download", "mot17", "--out", tmp_path, "--retries", "0")
     assert first.exit_code == 1
     assert f"ended after {cut} of {len(data)} bytes" in first.stderr
     assert not (tmp_path / "MOT17").exists()
-    second = cli("download", "mot17", "--to", tmp_path, "--json")
+    second = cli("download", "mot17", "--out", tmp_path, "--json")
     assert second.exit_code == 0, second.stderr
     summary = json.loads(second.stdout)
     assert summary["archives"][0]["fetched_bytes"] == len(data) - cut
@@ -135,11 +135,11 @@ def test_checksum_mismatch_keeps_everything_good(
     cli, mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     serve_dataset("coco-val2017", mirror, monkeypatch)
-    assert cli("download", "coco-val2017", "--to", tmp_path).exit_code == 0
+    assert cli("download", "coco-val2017", "--out", tmp_path).exit_code == 0
     before = {p: (tmp_path / p).read_bytes() for p in EXPECTED["coco-val2017"]}
     mirror.files.clear()
     serve_dataset("coco-val2017", mirror, monkeypatch, corrupt=1)  # annotations go bad
-    result = cli("download", "coco-val2017", "--to", tmp_path, "--overwrite")
+    result = cli("download", "coco-val2017", "--out", tmp_path, "--overwrite")
     assert result.exit_code == 1
     assert "annotations_trainval2017.zip" in result.stderr and "md5: expected" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
@@ -156,22 +156,22 @@ def test_existing_data_not_from_us_is_refused(
     serve_dataset("camvid", mirror, monkeypatch)
     (tmp_path / "CamVid").mkdir()
     (tmp_path / "CamVid" / "mine.txt").write_text("user data")
-    result = cli("download", "camvid", "--to", tmp_path)
+    result = cli("download", "camvid", "--out", tmp_path)
     assert result.exit_code == 1
     assert (
         f"{tmp_path / 'CamVid'} already exist" in result.stderr and "--overwrite" in result.stderr
     )
     assert mirror.log == [] and (tmp_path / "CamVid" / "mine.txt").read_text() == "user data"
-    assert cli("download", "camvid", "--to", tmp_path, "--overwrite").exit_code == 0
+    assert cli("download", "camvid", "--out", tmp_path, "--overwrite").exit_code == 0
     assert not (tmp_path / "CamVid" / "mine.txt").exists()
 
 
-def test_to_that_is_a_file_is_refused(
+def test_out_that_is_a_file_is_refused(
     cli, mirror: MirrorServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     serve_dataset("camvid", mirror, monkeypatch)
     (tmp_path / "data").write_text("not a folder")
-    result = cli("download", "camvid", "--to", tmp_path / "data")
+    result = cli("download", "camvid", "--out", tmp_path / "data")
     assert result.exit_code == 1
     assert f"cannot create the folder {tmp_path / 'data' / '.cvtool'}" in result.stderr
     assert "unexpected" not in result.stderr
@@ -179,7 +179,7 @@ def test_to_that_is_a_file_is_refused(
 
 def test_unreachable_network_is_reported_at_once(cli, dead_url: str, tmp_path: Path) -> None:
     start = time.monotonic()
-    result = cli("download", "voc2012", "--to", tmp_path, "--mirror", dead_url)
+    result = cli("download", "voc2012", "--out", tmp_path, "--mirror", dead_url)
     assert time.monotonic() - start < 3
     assert result.exit_code == 1
     assert f"cannot reach {dead_url}/host.robots.ox.ac.uk/pascal/VOC" in result.stderr

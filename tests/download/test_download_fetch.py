@@ -226,5 +226,5 @@ def test_unreachable_host_fails_at_once(dead_url: str, tmp_path: Path) -> None:
         fetch(source, tmp_path / "blob.bin", resolve_url(URL, dead_url), timeout=5)
     assert time.monotonic() - start < 2
     assert f"cannot reach {dead_url}/files.example/data/blob.bin" in err.value.message
-    assert "--mirror" in (err.value.hint or "")
+    assert "`mirror`" in (err.value.hint or "")
     assert not (tmp_path / "blob.bin").exists()

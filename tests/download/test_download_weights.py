@@ -111,7 +111,7 @@ def test_yolo_file_that_is_not_a_checkpoint_is_deleted(
     cli, mirror: MirrorServer, tmp_path: Path
 ) -> None:
     mirror.add(YOLO_WEIGHTS["yolov8s.pt"].url, b"<html>rate limited</html>")
-    result = cli("download", "weights", "yolov8s.pt", "--to", tmp_path)
+    result = cli("download", "weights", "yolov8s.pt", "--out", tmp_path)
     assert result.exit_code == 1
     assert "yolov8s.pt" in result.stderr and "not a PyTorch checkpoint" in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -120,7 +120,7 @@ def test_yolo_file_that_is_not_a_checkpoint_is_deleted(
 def test_yolo_already_present_is_not_fetched(cli, mirror: MirrorServer, tmp_path: Path) -> None:
     data = make_zip({"archive/data.pkl": b"x"})
     (tmp_path / "yolov8m.pt").write_bytes(data)
-    result = cli("download", "weights", "yolov8m.pt", "--to", tmp_path, "--json")
+    result = cli("download", "weights", "yolov8m.pt", "--out", tmp_path, "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["skipped"] is True
     assert mirror.log == []
 

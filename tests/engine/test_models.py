@@ -115,7 +115,7 @@ def test_pretrained_offline_fails_at_once(monkeypatch, tmp_path, name, kwargs, n
         build_model(name, 3, pretrained=True, **kwargs)
     assert time.perf_counter() - start < 10
     assert needle in err.value.message
-    assert "--no-pretrained" in err.value.hint and "--weights" in err.value.hint
+    assert "`pretrained=False`" in err.value.hint and "`weights`" in err.value.hint
 
 
 def test_local_weights_file_loads_into_backbone(tmp_path: Path) -> None:

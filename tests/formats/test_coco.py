@@ -269,9 +269,9 @@ def test_bad_options(coco_builder: CocoBuilder, tmp_path: Path, cli) -> None:
     _overlap(coco_builder)
     coco_builder.write()
     result = _run(cli, coco_builder, tmp_path / "o", "--priority", "dog")
-    assert result.exit_code == 1 and "--priority names ['dog']" in result.stderr
+    assert result.exit_code == 2 and "--priority: class priority names ['dog']" in result.stderr
     result = _run(cli, coco_builder, tmp_path / "o", "--crowd", "maybe")
-    assert result.exit_code == 1 and "unknown crowd mode 'maybe'" in result.stderr
+    assert result.exit_code == 2 and "--crowd: unknown crowd mode 'maybe'" in result.stderr
 
 
 @pytest.mark.realdata

@@ -45,7 +45,11 @@ def _imagenet_encoder_state(encoder: str) -> dict[str, Any]:
 
     settings = encoders[encoder]["pretrained_settings"].get("imagenet")
     if settings is None:
-        raise CvtoolError(f"encoder {encoder!r} has no ImageNet weights", "use --no-pretrained")
+        raise CvtoolError(
+            f"encoder {encoder!r} has no ImageNet weights",
+            "train it from scratch (`pretrained=False`)",
+            param="encoder",
+        )
     args = {"repo_id": settings["repo_id"], "filename": "model.safetensors"}
     try:
         path = hf_hub_download(**args, revision=settings["revision"], local_files_only=True)
