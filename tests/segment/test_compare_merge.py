@@ -54,9 +54,9 @@ def test_merge_refuses_overlapping_or_foreign_shards(cli, dataset, predictions, 
     result = cli("evaluate", "--merge", tmp_path / "s0", tmp_path / "nope", "--out", tmp_path / "m")
     assert result.exit_code == 1 and "nope/metrics.json" in result.stderr
     assert not (tmp_path / "m").exists()
-    assert (
-        cli("evaluate", "--predictions", pred_dir, "--data", dataset, "--shard", "2/2").exit_code
-        == 1
+    result = cli("evaluate", "--predictions", pred_dir, "--data", dataset, "--shard", "2/2")
+    assert result.exit_code == 2 and "--shard: shard 2/2: INDEX must be in 0..COUNT-1" in (
+        result.stderr
     )
 
 
