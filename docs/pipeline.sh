@@ -14,9 +14,9 @@ EPOCHS=${EPOCHS:-20}
 SIZE=${SIZE:-360x480}
 
 # --- data: download -> prepare ------------------------------------------------------------
-CAMVID_ROOT=${CAMVID_ROOT:-$(cvtool download camvid --to "$WORK/raw")}
-COCO_ROOT=${COCO_ROOT:-$(cvtool download coco-val2017 --to "$WORK/raw/coco")}
-MOT17_ROOT=${MOT17_ROOT:-$(cvtool download mot17 --to "$WORK/raw")}
+CAMVID_ROOT=${CAMVID_ROOT:-$(cvtool download camvid --out "$WORK/raw")}
+COCO_ROOT=${COCO_ROOT:-$(cvtool download coco-val2017 --out "$WORK/raw/coco")}
+MOT17_ROOT=${MOT17_ROOT:-$(cvtool download mot17 --out "$WORK/raw")}
 YOLO_WEIGHTS=${YOLO_WEIGHTS:-$(cvtool download weights yolov8n.pt)}
 
 camvid=$(cvtool prepare camvid --root "$CAMVID_ROOT" --out "$WORK/data/camvid" --overwrite)
