@@ -39,22 +39,11 @@ def test_no_retired_option_names(group: str) -> None:
     assert found == set()
 
 
-def test_ultralytics_device_strings(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cvtool.cli.common import ultralytics_device
-    from cvtool.core import device
-
-    assert ultralytics_device("cpu") == "cpu"
-    monkeypatch.setattr(device, "available_devices", lambda: ["cpu", "cuda", "cuda:0", "cuda:1"])
-    assert ultralytics_device("auto") == "0"
-    assert ultralytics_device("cuda") == "0"
-    assert ultralytics_device("cuda:1") == "1"
-
-
 def test_detect_run_takes_the_shared_vocabulary(
     cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`--size HxW`, `--batch-size`, `--device` reach ultralytics in its own terms; without
-    `--out` the run goes to runs/detect/<weights stem>, numbered."""
+    """`--size HxW`, `--batch-size` and `--device` reach the YOLO options; without `--out` the
+    run goes to runs/detect/<weights stem>, numbered."""
     from cvtool.detect import yolo
 
     calls = []
@@ -71,7 +60,7 @@ def test_detect_run_takes_the_shared_vocabulary(
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == str(Path("runs/detect/yolov8n/predictions.json"))
     opts = calls[0][1]
-    assert (opts.imgsz, opts.batch, opts.device) == ([480, 640], 4, "cpu")
+    assert (opts.imgsz, opts.batch, opts.device) == ((480, 640), 4, "cpu")
     assert cli(*args).exit_code == 0
     assert calls[1][0] == Path("runs/detect/yolov8n2") and calls[1][1].imgsz == 640
 

@@ -190,14 +190,6 @@ def batch_size_option(default: int, help: str = "Images per forward pass.") -> A
     return typer.Option(default, "--batch-size", min=1, help=help)
 
 
-def ultralytics_device(device: str) -> str:
-    """Our `--device` value as the device string ultralytics expects (`cuda:1` -> `1`)."""
-    from cvtool.core.device import resolve_device
-
-    resolved = resolve_device(device)
-    return str(resolved.index or 0) if resolved.type == "cuda" else resolved.type
-
-
 def parse_csv_list(value: str | None) -> list[str]:
     """`"a,b, c"` -> `["a", "b", "c"]` (empty items dropped)."""
     if not value:

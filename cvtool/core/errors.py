@@ -9,6 +9,8 @@ class CvtoolError(Exception):
     `message` says what is wrong (naming the file when there is one); `hint` says how to fix it;
     `param` names the Python parameter at fault, if one is (the CLI shows it as its option,
     `batch_size` as `--batch-size`), so library messages never name CLI flags themselves.
+    A parameter quoted in the message or hint (`` `weights` ``, `` `overwrite=True` ``,
+    `` `pretrained=False` ``) is likewise shown as the command's option (`--no-pretrained`).
     """
 
     def __init__(self, message: str, hint: str | None = None, param: str | None = None) -> None:
