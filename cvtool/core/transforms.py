@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cvtool.core.artifacts import IGNORE_INDEX
-from cvtool.core.errors import ParameterError
+from cvtool.core.errors import CvtoolError, ParameterError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -27,10 +27,8 @@ AUGMENT_PRESETS = ("none", "flip", "standard", "strong")
 Size = int | tuple[int, int] | None
 
 
-def parse_size(value: str | None, param: str = "size") -> Size:
-    """`"256"` -> 256 (shorter side), `"180x240"` -> (180, 240) (height x width), `""` -> None.
-
-    A malformed value raises `ParameterError` naming `param`."""
+def parse_size(value: str | None, option: str = "--size") -> Size:
+    """`"256"` -> 256 (shorter side), `"180x240"` -> (180, 240) (height x width), `""` -> None."""
     if not value:
         return None
     try:
@@ -38,7 +36,7 @@ def parse_size(value: str | None, param: str = "size") -> Size:
     except ValueError:
         parts = []
     if len(parts) not in (1, 2) or min(parts, default=0) <= 0:
-        raise ParameterError(f"expects N or HxW with positive integers, got {value!r}", param)
+        raise CvtoolError(f"{option} expects N or HxW with positive integers, got {value!r}")
     return parts[0] if len(parts) == 1 else (parts[0], parts[1])
 
 
@@ -73,10 +71,9 @@ class Preprocess:
         short = min(self.size) if isinstance(self.size, tuple) else self.size
         size = self.size if isinstance(self.size, tuple) else (short, short)
         if crop[0] > size[0] or crop[1] > size[1]:
-            raise ParameterError(
-                f"crop {crop[0]}x{crop[1]} is larger than the resized image (size {self.size})",
-                "crop",
-                "choose a `crop` no larger than the `size`",
+            raise CvtoolError(
+                f"--crop {crop[0]}x{crop[1]} is larger than the resized image (--size {self.size})",
+                "choose a crop no larger than --size",
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -166,9 +163,8 @@ def augmentation(preset: str, output_size: tuple[int, int] | None) -> list[Any]:
     from torchvision.transforms import v2
 
     if preset not in AUGMENT_PRESETS:
-        raise ParameterError(
-            f"unknown augmentation preset {preset!r}; valid: {', '.join(AUGMENT_PRESETS)}",
-            "augment",
+        raise CvtoolError(
+            f"unknown augmentation preset {preset!r}; valid: {', '.join(AUGMENT_PRESETS)}"
         )
     if preset == "none":
         return []

@@ -62,8 +62,7 @@ def load_split(
         where = data_dir / "splits" / f"{split}.txt"
         raise CvtoolError(
             f"split {split!r} of {data_dir} is empty{' for this shard' if shard else ''} ({where})",
-            "choose another split, or re-run `cvtool prepare` with a non-zero fraction for it",
-            param="split",
+            "choose another --split, or re-run prepare with a non-zero fraction for it",
         )
     pred_dir = Path(predictions) if predictions is not None else None
     if pred_dir is not None and not pred_dir.is_dir():
