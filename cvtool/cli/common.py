@@ -192,21 +192,6 @@ def batch_size_option(default: int, help: str = "Images per forward pass.") -> A
 
 def parse_csv_list(value: str | None) -> list[str]:
     """`"a,b, c"` -> `["a", "b", "c"]` (empty items dropped)."""
-    if not value:
-        return []
-    return [v.strip() for v in value.split(",") if v.strip()]
+    from cvtool.api.params import as_names
 
-
-def parse_fractions(value: str, count: int, param: str) -> tuple[float, ...]:
-    """Parse `"0.7,0.15,0.15"` into `count` non-negative floats summing to 1."""
-    try:
-        parts = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        raise ParameterError(
-            f"expects {count} comma-separated numbers, got {value!r}", param
-        ) from None
-    if len(parts) != count or any(p < 0 for p in parts) or abs(sum(parts) - 1) > 1e-6:
-        raise ParameterError(
-            f"expects {count} non-negative fractions summing to 1, got {value!r}", param
-        )
-    return parts
+    return as_names(value, "value")

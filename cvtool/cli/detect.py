@@ -59,13 +59,13 @@ def run(
         cvtool detect run --weights yolov8n.pt --images val2017
         --annotations annotations/instances_val2017.json --out runs/yolo
     """
+    from cvtool.api.params import as_size
     from cvtool.core.device import resolve_device
     from cvtool.core.rundirs import next_run_dir
-    from cvtool.core.transforms import parse_size
     from cvtool.detect.yolo import YoloOptions, run_yolo
 
     resolve_device(device)  # an unusable device is a usage error before any data is read
-    opts = YoloOptions(parse_size(size), conf, iou, max_det, batch_size, device, half)
+    opts = YoloOptions(as_size(size, "size"), conf, iou, max_det, batch_size, device, half)
     out = out or next_run_dir("detect", Path(weights).stem)
     summary = run_yolo(weights, images, out, annotations, opts, category_map, overwrite)
     return CommandResult(out / "predictions.json", summary)

@@ -90,8 +90,8 @@ def evaluate(
 
         cvtool evaluate --merge runs/unet/eval-0 runs/unet/eval-1 --out runs/unet/eval-test
     """
+    from cvtool.api.params import as_shard
     from cvtool.segment.evaluate import EvalSettings, evaluate_predictions, merge_evaluations
-    from cvtool.segment.split import parse_shard
 
     paths = paths or []
     settings = EvalSettings(
@@ -104,13 +104,13 @@ def evaluate(
     elif predictions is not None:
         if paths or data is None:
             raise ParameterError("needs --data and no RUN argument", "predictions")
-        outcome = evaluate_predictions(predictions, data, split, out, settings, parse_shard(shard))
+        outcome = evaluate_predictions(predictions, data, split, out, settings, as_shard(shard))
     else:
         if len(paths) != 1:
             raise ParameterError("give one run directory or checkpoint (or --predictions)", "paths")
         from cvtool.api.evaluate import evaluate_checkpoint
 
         outcome = evaluate_checkpoint(
-            paths[0], data, split, out, settings, parse_shard(shard), batch_size, device, amp
+            paths[0], data, split, out, settings, as_shard(shard), batch_size, device, amp
         )
     return CommandResult(outcome.path, outcome.summary())

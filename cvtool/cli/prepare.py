@@ -11,8 +11,6 @@ from cvtool.cli.common import (
     CommandResult,
     out_option,
     overwrite_option,
-    parse_csv_list,
-    parse_fractions,
     seed_option,
     stage_command,
     workers_option,
@@ -102,15 +100,16 @@ def coco(
         cvtool prepare coco --annotations annotations/instances_val2017.json
         --images val2017 --classes person,car,bus,dog --out data/coco4
     """
+    from cvtool.api.params import as_fractions, as_names
     from cvtool.formats.coco import prepare_coco
 
     result = prepare_coco(
         annotations,
         images,
-        parse_csv_list(classes),
+        as_names(classes, "classes"),
         _out_dir(out, "coco"),
-        priority=parse_csv_list(priority),
-        split=parse_fractions(split, 3, "split"),
+        priority=as_names(priority, "priority"),
+        split=as_fractions(split, 3, "split"),
         seed=seed,
         workers=workers,
         include_empty=include_empty,
@@ -180,12 +179,13 @@ def voc(
 
         cvtool prepare voc --root VOCdevkit/VOC2012 --out data/voc
     """
+    from cvtool.api.params import as_fractions
     from cvtool.formats.voc import prepare_voc
 
     result = prepare_voc(
         root,
         _out_dir(out, "voc"),
-        split=parse_fractions(split, 3, "split") if split else None,
+        split=as_fractions(split, 3, "split") if split else None,
         seed=seed,
         workers=workers,
         overwrite=overwrite,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cvtool.core.artifacts import DatasetManifest, read_split_list
-from cvtool.core.errors import CvtoolError, ParameterError
+from cvtool.core.errors import CvtoolError
 from cvtool.core.layout import IMAGES_DIR, MASKS_DIR, mask_name
 
 
@@ -27,19 +27,6 @@ class EvalSplit:
     split: str
     manifest: DatasetManifest
     items: list[SplitItem]
-
-
-def parse_shard(value: str | None) -> tuple[int, int] | None:
-    """`"2/4"` -> `(2, 4)`: the third of four interleaved shards (0-based index)."""
-    if not value:
-        return None
-    try:
-        index, count = (int(v) for v in value.split("/"))
-    except ValueError:
-        raise ParameterError(f"expects INDEX/COUNT such as 0/4, got {value!r}", "shard") from None
-    if count < 1 or not 0 <= index < count:
-        raise ParameterError(f"shard {value}: INDEX must be in 0..COUNT-1", "shard")
-    return index, count
 
 
 def load_split(

@@ -138,7 +138,7 @@ def test_checkpoint_bad_inputs(cli, tmp_path, seg_data):
         )
 
     result = cli("evaluate", tmp_path / "moved", "--data", data_dir, "--shard", "3")
-    assert result.exit_code == 2 and "--shard: expects INDEX/COUNT" in result.stderr
+    assert result.exit_code == 2 and "--shard: shard expects INDEX/COUNT" in result.stderr
 
 
 @pytest.mark.slow
