@@ -8,8 +8,16 @@ from pathlib import Path
 import pytest
 
 # Former names, each replaced by one shared option (docs/changelog.md).
-RETIRED = {"--to", "--imgsz", "--batch", "--detector-weights", "--no-overwrite", "--yolo-conf"}
-GROUPS = ("prepare", "evaluate", "detect", "download", "demo", "compare")
+RETIRED = {
+    "--to",
+    "--imgsz",
+    "--batch",
+    "--detector-weights",
+    "--no-overwrite",
+    "--yolo-conf",
+    "--min-conf",
+}
+GROUPS = ("prepare", "train", "evaluate", "compare", "detect", "track", "download", "demo")
 
 
 def _commands(command, path=()):
