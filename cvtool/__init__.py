@@ -37,22 +37,13 @@ _STAGES = {
     "evaluate_predictions": "evaluate",
     "merge_evaluations": "evaluate",
     "compare": "compare",
-    "detect": "detect",
+    "detect_objects": "detect",
     "evaluate_detections": "detect",
-    "track": "track",
+    "track_objects": "track",
     "evaluate_tracking": "track",
 }
 
 __all__ = ["CvtoolError", "ParameterError", *_STAGES]
-
-# `cvtool.detect` and `cvtool.track` name stage functions, and also the task subpackages that
-# implement them. Load the (empty) subpackages now and drop the names they bind here, so that
-# a later `import cvtool.track.run` never rebinds `cvtool.track` to the package; code reaches
-# the subpackages with `from cvtool.track.run import ...`.
-for _package in ("detect", "track"):
-    importlib.import_module(f"{__name__}.{_package}")
-    del globals()[_package]
-del _package
 
 
 def __getattr__(name: str) -> Any:

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cvtool.api.params import PathLike, as_optional_path, as_path
+from cvtool.api.params import PathLike, SizeLike, as_optional_path, as_path, as_size
 from cvtool.api.results import DetectionEvalResult, DetectResult
 from cvtool.core.console import quiet
 from cvtool.core.errors import CvtoolError
 
 
-def detect(
+def detect_objects(
     weights: PathLike,
     images: PathLike,
     annotations: PathLike | None = None,
     out: PathLike | None = None,
     *,
-    imgsz: int = 640,
+    size: SizeLike = 640,
     conf: float = 0.001,
     iou: float = 0.7,
     max_det: int = 300,
-    batch: int = 1,
-    device: str | None = None,
+    batch_size: int = 1,
+    device: str = "auto",
     half: bool = False,
     category_map: PathLike | None = None,
     overwrite: bool = False,
@@ -38,12 +38,12 @@ def detect(
         images: folder of images.
         annotations: COCO instances file whose images are run and category ids used.
         out: run dir to write (default: the first free `runs/detect/WEIGHTS-STEM`, ...).
-        imgsz: inference image size.
+        size: inference image size, N (longest side) or `"HxW"` / `(height, width)`.
         conf: score threshold (keep it low for mAP).
         iou: NMS IoU threshold.
         max_det: detections kept per image.
-        batch: images per forward pass.
-        device: `cpu`, `0`, `cuda:0` ... (default: ultralytics' choice).
+        batch_size: images per forward pass.
+        device: `auto`, `cpu`, `cuda`, `cuda:N` or `mps`.
         half: FP16 inference (GPU).
         category_map: JSON file `{model class: category name or id}`, or `"index"`.
         overwrite: replace an existing `out`.
@@ -58,7 +58,13 @@ def detect(
     weights_path = as_path(weights, "weights")
     run_dir = as_optional_path(out, "out") or next_run_dir("detect", weights_path.stem)
     opts = YoloOptions(
-        imgsz=imgsz, conf=conf, iou=iou, max_det=max_det, batch=batch, device=device, half=half
+        imgsz=as_size(size, "size"),
+        conf=conf,
+        iou=iou,
+        max_det=max_det,
+        batch=batch_size,
+        device=device,
+        half=half,
     )
     with quiet(not progress):
         run = run_yolo(

@@ -8,19 +8,20 @@ from typing import Any
 from cvtool.api.params import (
     NamesLike,
     PathLike,
+    SizeLike,
     as_choice,
-    as_dataclass,
     as_names,
     as_optional_path,
     as_path,
     as_paths,
+    as_size,
 )
 from cvtool.api.results import TrackingEvalResult, TrackResult
 from cvtool.core.console import quiet
 from cvtool.core.errors import ParameterError
 
 
-def track(
+def track_objects(
     root: PathLike,
     out: PathLike,
     tracker: str = "bytetrack",
@@ -28,11 +29,14 @@ def track(
     seqs: NamesLike = None,
     detections: PathLike | None = None,
     weights: PathLike | None = None,
-    yolo_conf: float = 0.1,
-    min_conf: float = 0.0,
+    conf: float | None = None,
+    size: SizeLike = 640,
+    batch_size: int = 1,
+    device: str = "auto",
     interpolate: int = 0,
     render: bool = False,
     overwrite: bool = False,
+    workers: int = 1,
     progress: bool = False,
     **tracker_options: Any,
 ) -> TrackResult:
@@ -50,45 +54,56 @@ def track(
             public `det/det.txt`).
         weights: YOLO weights (`.pt`) or model yaml: detect on `img1/` instead of using
             `detections`.
-        yolo_conf: YOLO confidence threshold (with `weights`).
-        min_conf: drop detections scoring below this.
+        conf: the detector's score threshold (with `weights`; default
+            `cvtool.track.config.DETECTOR_CONF`).
+        size: detector input size, N or `"HxW"` (with `weights`).
+        batch_size: frames per detector pass (with `weights`).
+        device: detector device, `auto`, `cpu`, `cuda`, `cuda:N` or `mps` (with `weights`).
         interpolate: fill track gaps of up to this many frames linearly.
         render: also write `out/TRACKER/videos/SEQUENCE.mp4`.
         overwrite: replace an existing `out/TRACKER/`.
+        workers: processes tracking sequences in parallel (1: in this process).
         progress: show progress and the speed table on stderr.
-        **tracker_options: the tracker's settings (fields of
-            `cvtool.track.config.IouTrackerConfig` or `ByteTrackConfig`, e.g. `min_iou`,
-            `max_lost`, `track_high_thresh`, `track_buffer`); unset ones keep their defaults.
+        **tracker_options: the tracker's settings (fields of its config dataclass in
+            `cvtool.track.registry.TRACKERS`, e.g. `min_det_score`, `min_iou`, `max_lost`,
+            `track_high_thresh`, `track_buffer`); unset ones keep their defaults.
 
     Returns:
         The tracker's result folder and per-sequence frames, boxes, tracks and frames/s.
     """
+    from cvtool.track.config import DETECTOR_CONF
     from cvtool.track.mot import find_sequences
-    from cvtool.track.run import DETECTIONS_DIR, TRACKER_CONFIGS, run_tracker
+    from cvtool.track.registry import TRACKERS, make_config
+    from cvtool.track.run import DETECTIONS_DIR, run_tracker
 
-    name = as_choice(tracker, list(TRACKER_CONFIGS), "tracker")
-    config = as_dataclass(TRACKER_CONFIGS[name], tracker_options, f"tracker {name!r}")
+    name = as_choice(tracker, list(TRACKERS), "tracker")
+    config = make_config(name, **tracker_options)
     if detections is not None and weights is not None:
         raise ParameterError("pass detections or weights, not both", "weights")
     out_dir, det_dir = as_path(out, "out"), as_optional_path(detections, "detections")
     sequences = find_sequences(as_path(root, "root"), as_names(seqs, "seqs") or None)
     with quiet(not progress):
         if weights is not None:
+            from cvtool.detect.yolo import YoloOptions
             from cvtool.track.detector import detect_sequences
 
-            det_dir = detect_sequences(
-                sequences, str(weights), out_dir / DETECTIONS_DIR, conf=yolo_conf
+            opts = YoloOptions(
+                imgsz=as_size(size, "size"),
+                conf=DETECTOR_CONF if conf is None else conf,
+                batch=batch_size,
+                device=device,
             )
+            det_dir = detect_sequences(sequences, str(weights), out_dir / DETECTIONS_DIR, opts)
         run = run_tracker(
             sequences,
             name,
             out_dir,
             config=config,
             detections=det_dir,
-            min_conf=min_conf,
             interpolate=interpolate,
             render=render,
             overwrite=overwrite,
+            workers=workers,
         )
     return TrackResult(run.out, run.tracker, run.to_dict()["sequences"])
 
@@ -109,7 +124,7 @@ def evaluate_tracking(
     writes `metrics.csv`, `summary.json` and `plots/metrics.png`.
 
     Args:
-        runs: run folders written by `track` (holding `TRACKER/`), or tracker folders
+        runs: run folders written by `track_objects` (holding `TRACKER/`), or tracker folders
             (holding `SEQUENCE.txt`).
         gt: ground-truth split folder, e.g. `MOT17/train`.
         out: where to write (default: the first of `runs`, when it is a run folder).
@@ -130,7 +145,7 @@ def evaluate_tracking(
             run_dirs,
             as_path(gt, "gt"),
             target,
-            seq_names=as_names(seqs, "seqs") or None,
+            seqs=as_names(seqs, "seqs") or None,
             cross_check=cross_check,
             plot=plots,
         )

@@ -45,7 +45,7 @@ def test_evaluate_detections_needs_annotations(tmp_path, shapes_coco) -> None:
 def test_detect_writes_predictions(capfd, tmp_path, shapes_coco) -> None:
     """Random YOLO weights from a model yaml: the plumbing, not the accuracy."""
     _, images = shapes_coco
-    run = cvtool.detect("yolov8n.yaml", images, out=tmp_path / "det", imgsz=64, device="cpu")
+    run = cvtool.detect_objects("yolov8n.yaml", images, out=tmp_path / "det", size=64, device="cpu")
     assert run.path == tmp_path / "det" and run.predictions.is_file()
     assert run.images == 8 and run.detections == len(json.loads(run.predictions.read_text()))
     assert capfd.readouterr() == ("", "")
@@ -60,12 +60,12 @@ def mot_root(tmp_path: Path) -> Path:
 
 def test_track_then_evaluate(capfd, tmp_path, mot_root) -> None:
     out = tmp_path / "runs"
-    iou = cvtool.track(str(mot_root), out, "iou", min_iou=0.4, max_lost=3)
+    iou = cvtool.track_objects(str(mot_root), out, "iou", min_iou=0.4, max_lost=3)
     assert iou.path == out / "iou" and iou.tracker == "iou"
     assert iou.sequences["SYN-01"]["frames"] == 30
     config = json.loads((out / "iou" / "run.json").read_text())["config"]
     assert (config["min_iou"], config["max_lost"]) == (0.4, 3)
-    cvtool.track(mot_root, out, seqs="SYN-01")
+    cvtool.track_objects(mot_root, out, seqs="SYN-01")
     scores = cvtool.evaluate_tracking(out, mot_root, cross_check=False, plots=False)
     assert scores.path == out and scores.sequences == ["SYN-01"]
     assert set(scores.combined) == {"iou", "bytetrack"}
@@ -83,6 +83,6 @@ def test_track_then_evaluate(capfd, tmp_path, mot_root) -> None:
 )
 def test_track_bad_parameter(tmp_path, mot_root, kwargs, param) -> None:
     with pytest.raises(cvtool.ParameterError) as error:
-        cvtool.track(mot_root, tmp_path / "runs", **kwargs)
+        cvtool.track_objects(mot_root, tmp_path / "runs", **kwargs)
     assert error.value.param == param
     assert param in error.value.message and "--" not in str(error.value)

@@ -39,7 +39,7 @@ def test_exports() -> None:
     assert set(STAGES) >= {
         "prepare_coco", "prepare_camvid", "prepare_voc", "prepare_folder", "dataset_stats",
         "train", "evaluate", "evaluate_predictions", "merge_evaluations", "compare",
-        "detect", "evaluate_detections", "track", "evaluate_tracking",
+        "detect_objects", "evaluate_detections", "track_objects", "evaluate_tracking",
     }  # fmt: skip
     assert set(cvtool.__all__) <= set(dir(cvtool))
     with pytest.raises(AttributeError, match="no_such_stage"):
@@ -54,11 +54,3 @@ def test_stage_is_documented_and_quiet_by_default(name: str) -> None:
     assert "Args:" in doc and "Returns:" in doc
     progress = inspect.signature(function).parameters["progress"]
     assert progress.default is False and progress.kind is inspect.Parameter.KEYWORD_ONLY
-
-
-def test_detect_and_track_stay_functions_after_their_packages_load() -> None:
-    from cvtool.detect.yolo import YoloOptions  # noqa: F401
-    from cvtool.track.run import run_tracker  # noqa: F401
-
-    assert inspect.isfunction(cvtool.detect) and cvtool.detect.__module__ == "cvtool.api.detect"
-    assert inspect.isfunction(cvtool.track) and cvtool.track.__module__ == "cvtool.api.track"
