@@ -154,17 +154,16 @@ class TrainConfig:
         if self.data is None:
             raise ParameterError("data is required: the prepared dataset dir to train on", "data")
         size, crop = TASK_SIZES[spec.task]
+        if self.size != "default":
+            size, crop = self.size, None  # a chosen size means no crop unless one is chosen
         unset = {k: v for k, v in model_defaults(spec).items() if getattr(self, k) is None}
         out = replace(
             self,
             **unset,
             data=self.data.resolve(),
             model_kwargs=spec.kwargs(self.model_kwargs),
-            size=size if self.size == "default" else self.size,
-            # the task's crop goes with the task's size; a chosen size means no crop by default
-            crop=(crop if self.size == "default" else None)
-            if self.crop == "default"
-            else self.crop,
+            size=size,
+            crop=crop if self.crop == "default" else self.crop,
         )
         out.validate()
         return out
