@@ -98,6 +98,5 @@ def run_epoch(run: RunSetup, epoch: int) -> dict[str, Any]:
         raise CvtoolError(
             f"training loss became {train_loss} in epoch {epoch}",
             "lower the learning rate, or check the data (e.g. class weights with zeros)",
-            param="lr",
         )
     return row
