@@ -1,123 +1,127 @@
 """`cvtool train MODEL ...`: one command per registered model, each with its own options and
-defaults (built from the registry, so a new model appears here by registering it)."""
+defaults (built from the registry, so a new model appears here by registering it).
+
+Only the options given on the command line are passed on: they override a `--config` file, or
+the stored options of the run that `--resume` continues; everything else takes the library's
+defaults, which are the defaults shown in `--help`.
+"""
 
 from __future__ import annotations
 
 import inspect
+from dataclasses import fields
 from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from cvtool.cli.common import CommandResult, parse_csv_list, stage_command
+from cvtool.cli.common import CommandResult, stage_command
 from cvtool.core.console import console
-from cvtool.core.errors import CvtoolError
-from cvtool.core.transforms import AUGMENT_PRESETS, parse_size
-from cvtool.engine.config import LOSSES, OPTIMIZERS, SCHEDULERS, TrainConfig
-from cvtool.engine.registry import MODELS, ModelSpec
+from cvtool.core.device import DEVICE_HELP
+from cvtool.core.errors import CvtoolError, ParameterError
+from cvtool.core.transforms import AUGMENT_PRESETS
+from cvtool.engine.config import TrainConfig, model_defaults
+from cvtool.engine.losses import LOSSES
+from cvtool.engine.optim import OPTIMIZERS, SCHEDULERS
+from cvtool.engine.registry import MODELS, ModelSpec, Param
 
 app = typer.Typer(
     no_args_is_help=True,
     help="Train a model on a prepared dataset dir; writes a run dir (run.json, checkpoints/, "
-    "history.csv, plots/).\n\nExample: cvtool train unet --data data/camvid --out runs/unet",
+    "history.csv, plots/), by default runs/train/MODEL (numbered).\n\n"
+    "Example: cvtool train unet --data data/camvid --out runs/unet",
 )
 
+Option = tuple[Any, Any]  # (annotation, typer.Option)
+DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 
-def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+
+def _choices(name: str, values: Any) -> type[Enum]:
     return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]
 
 
-Optimizer = _choices("Optimizer", OPTIMIZERS)
-Scheduler = _choices("Scheduler", SCHEDULERS)
-LossName = _choices("LossName", LOSSES)
-Augment = _choices("Augment", AUGMENT_PRESETS)
-UpsampleMode = _choices("UpsampleMode", ("transpose", "bilinear"))
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
-def _model_options(spec: ModelSpec) -> dict[str, tuple[Any, Any]]:
-    """The typed CLI options of each model builder keyword (see `ModelSpec.params`)."""
-    return {
-        "width": (int, typer.Option(64, min=1, help="Base channels (doubled at each pooling).")),
-        "upsample": (
-            UpsampleMode,
-            typer.Option(
-                "transpose",
-                help="Decoder upsampling: ConvTranspose2d k=2 s=2, or bilinear x2 + 1x1 conv.",
-            ),
-        ),
-        "encoder": (
-            str,
-            typer.Option(
-                spec.defaults.get("encoder", "resnet34"),
-                help="smp encoder, e.g. resnet34, resnet50, efficientnet-b0.",
-            ),
-        ),
-        "pretrained": (
-            bool,
-            typer.Option(
-                True,
-                "--pretrained/--no-pretrained",
-                help="Start the backbone from ImageNet weights (downloaded once; offline use "
-                "--no-pretrained or --weights).",
-            ),
-        ),
-        "weights": (
-            Optional[Path],  # noqa: UP045 (Typer needs a runtime type)
-            typer.Option(None, help="Local ImageNet weights file for the backbone/encoder."),
-        ),
-        "freeze_encoder": (
-            bool,
-            typer.Option(False, "--freeze-encoder", help="Train the decoder only."),
-        ),
-        "freeze_backbone": (
-            bool,
-            typer.Option(False, "--freeze-backbone", help="Train the new last layer only."),
-        ),
-    }
+def _toggle(name: str, default: bool, help: str) -> Option:
+    """A boolean option with an on and an off switch (so either can override a config file)."""
+    flag = _flag(name)
+    return bool, typer.Option(default, f"{flag}/--no-{flag[2:]}", help=help)
 
 
-def _common_options(spec: ModelSpec) -> dict[str, tuple[Any, Any]]:
-    d = spec.defaults
+def _param_option(param: Param) -> Option:
+    """The CLI option of one typed model parameter."""
+    if param.type is bool:
+        return _toggle(param.name, param.default, param.help)
+    if param.type is Path:
+        return Optional[Path], typer.Option(None, help=param.help)  # noqa: UP045 (Typer needs a runtime type)
+    if param.choices:
+        kind = _choices(param.name.title(), param.choices)
+        return kind, typer.Option(param.default, help=param.help)
+    return param.type, typer.Option(param.default, min=param.minimum, help=param.help)
+
+
+def _common_options(spec: ModelSpec) -> dict[str, Option]:
+    d = {**DEFAULTS, **model_defaults(spec)}
     seg = spec.task == "segmentation"
+    opt_str = Optional[str]  # noqa: UP045
     return {
-        "data": (Path, typer.Option(..., help="Prepared dataset dir (with dataset.json).")),
-        "out": (Path, typer.Option(..., help="Run dir to write.")),
-        "epochs": (int, typer.Option(10, min=1, help="Epochs to train (in total, with --resume).")),
-        "batch_size": (int, typer.Option(8, min=1, help="Images per batch (per process).")),
-        "optimizer": (Optimizer, typer.Option(d["optimizer"], help="Optimizer.")),
+        "config": (
+            Optional[Path],  # noqa: UP045
+            typer.Option(
+                None,
+                help="YAML or JSON file of options (a run's run.json replays that run); options "
+                "given on the command line override it.",
+            ),
+        ),
+        "data": (Optional[Path], typer.Option(None, help="Prepared dataset dir (dataset.json).")),  # noqa: UP045
+        "out": (
+            Optional[Path],  # noqa: UP045
+            typer.Option(None, help="Run dir to write. Default: runs/train/MODEL, numbered."),
+        ),
+        "epochs": (int, typer.Option(d["epochs"], min=1, help="Epochs in total (also on resume).")),
+        "batch_size": (
+            int,
+            typer.Option(d["batch_size"], min=1, help="Images per batch (per process)."),
+        ),
+        "optimizer": (
+            _choices("Optimizer", OPTIMIZERS),
+            typer.Option(d["optimizer"], help="Optimizer."),
+        ),
         "lr": (float, typer.Option(d["lr"], help="Learning rate (peak LR for onecycle).")),
-        "momentum": (float, typer.Option(d.get("momentum", 0.9), help="SGD momentum.")),
-        "weight_decay": (float, typer.Option(d.get("weight_decay", 0.0), help="Weight decay.")),
+        "momentum": (float, typer.Option(d["momentum"], help="SGD momentum.")),
+        "weight_decay": (float, typer.Option(d["weight_decay"], help="Weight decay.")),
         "scheduler": (
-            Scheduler,
+            _choices("Scheduler", SCHEDULERS),
             typer.Option(d["scheduler"], help="LR schedule, stepped every iteration."),
         ),
         "loss": (
-            LossName,
-            typer.Option(
-                "ce", help="ce, focal, dice, ce+dice, or bce (2-class sets); ignores 255."
-            ),
+            _choices("LossName", LOSSES),
+            typer.Option(d["loss"], help="Loss (all ignore label 255); bce is for 2-class sets."),
         ),
         "class_weights": (
-            Optional[str],  # noqa: UP045
+            opt_str,
             typer.Option(
                 None,
                 help="'auto' (median frequency balancing; balanced for classification) or one "
                 "comma-separated weight per class.",
             ),
         ),
-        "focal_gamma": (float, typer.Option(2.0, help="Focusing parameter of --loss focal.")),
+        "focal_gamma": (
+            float,
+            typer.Option(d["focal_gamma"], help="Focusing parameter of the focal loss."),
+        ),
         "label_smoothing": (
             float,
-            typer.Option(d.get("label_smoothing", 0.0), help="Label smoothing of --loss ce."),
+            typer.Option(d["label_smoothing"], help="Label smoothing of the ce loss."),
         ),
-        "oversample": (
-            bool,
-            typer.Option(False, "--oversample", help="Draw images with rare classes more often."),
+        "oversample": _toggle(
+            "oversample", d["oversample"], "Draw images with rare classes more often."
         ),
         "size": (
-            Optional[str],  # noqa: UP045
+            opt_str,
             typer.Option(
                 None,
                 help="Resize: N (shorter side) or HxW; '' keeps the original size. "
@@ -125,82 +129,121 @@ def _common_options(spec: ModelSpec) -> dict[str, tuple[Any, Any]]:
             ),
         ),
         "crop": (
-            Optional[str],  # noqa: UP045
+            opt_str,
             typer.Option(
-                None,
-                help="Centre crop after resizing: N or HxW; none unless the default --size.",
+                None, help="Centre crop after resizing: N or HxW; none unless the default --size."
             ),
         ),
-        "mean": (str, typer.Option("0.485,0.456,0.406", help="Normalisation mean (RGB).")),
-        "std": (str, typer.Option("0.229,0.224,0.225", help="Normalisation std (RGB).")),
+        "mean": (
+            str,
+            typer.Option(",".join(map(str, d["mean"])), help="Normalisation mean (RGB)."),
+        ),
+        "std": (str, typer.Option(",".join(map(str, d["std"])), help="Normalisation std (RGB).")),
         "augment": (
-            Augment,
+            _choices("Augment", AUGMENT_PRESETS),
             typer.Option(
-                "none",
+                d["augment"],
                 help="none; flip; standard (random resized crop 0.8-1, flip, rotation 15, "
                 "colour jitter 0.2); strong.",
             ),
         ),
-        "mixup": (float, typer.Option(0.0, min=0, help="Mixup Beta(alpha, alpha); 0 = off.")),
-        "seed": (int, typer.Option(0, help="Seed: equal seeds give equal runs (CPU).")),
-        "device": (str, typer.Option("auto", help="auto (CUDA if available), cpu, cuda, cuda:1")),
-        "workers": (int, typer.Option(2, min=0, help="DataLoader worker processes.")),
-        "amp": (bool, typer.Option(True, "--amp/--no-amp", help="Mixed precision (CUDA only).")),
-        "channels_last": (
-            bool,
-            typer.Option(True, "--channels-last/--no-channels-last", help="NHWC on CUDA."),
+        "mixup": (
+            float,
+            typer.Option(d["mixup"], min=0, help="Mixup Beta(alpha, alpha); 0 = off."),
         ),
-        "resume": (bool, typer.Option(False, "--resume", help="Continue from OUT's last.pt.")),
-        "overwrite": (bool, typer.Option(False, "--overwrite", help="Replace a non-empty OUT.")),
+        "seed": (int, typer.Option(d["seed"], help="Seed: equal seeds give equal runs (CPU).")),
+        "patience": (
+            Optional[int],  # noqa: UP045
+            typer.Option(
+                None, min=1, help="Stop after N epochs without a better validation score."
+            ),
+        ),
+        "device": (str, typer.Option(d["device"], help=DEVICE_HELP)),
+        "workers": (int, typer.Option(d["workers"], min=0, help="DataLoader worker processes.")),
+        "amp": _toggle("amp", d["amp"], "Mixed precision (CUDA only)."),
+        "channels_last": _toggle("channels_last", d["channels_last"], "NHWC on CUDA."),
+        "resume": (
+            bool,
+            typer.Option(False, "--resume", help="Continue the run in --out with its own options."),
+        ),
+        "overwrite": (bool, typer.Option(False, "--overwrite", help="Replace a non-empty --out.")),
         "wandb": (
-            Optional[str],  # noqa: UP045
+            opt_str,
             typer.Option(None, help="Also log to this W&B project (WANDB_MODE=offline works)."),
         ),
     }
 
 
-def _floats(value: str, option: str) -> tuple[float, float, float]:
-    try:
-        parts = tuple(float(v) for v in parse_csv_list(value))
-    except ValueError:
-        parts = ()
-    if len(parts) != 3:
-        raise CvtoolError(f"{option} expects 3 comma-separated numbers, got {value!r}")
-    return parts  # type: ignore[return-value]
+def _explicit(ctx: typer.Context, kw: dict[str, Any]) -> dict[str, Any]:
+    """The options given on the command line (Enum choices as their values)."""
+    given = {k for k in kw if getattr(ctx.get_parameter_source(k), "name", "") == "COMMANDLINE"}
+    return {k: v.value if isinstance(v, Enum) else v for k, v in kw.items() if k in given}
+
+
+def _flagged(error: CvtoolError, options: dict[str, Option]) -> Exception:
+    """`error` in CLI terms: a parameter named by its option (a bad value is a usage error)."""
+    if error.param not in options:
+        return typer.BadParameter(error.message) if isinstance(error, ParameterError) else error
+    flag = _flag(error.param)
+    if isinstance(error, ParameterError):
+        return typer.BadParameter(error.message, param_hint=f"'{flag}'")
+    message = error.message
+    if message.startswith(f"{error.param} "):
+        message = flag + message[len(error.param) :]
+    else:
+        message = f"{flag}: {message}"
+    return CvtoolError(message, error.hint)
 
 
 def _example(name: str, spec: ModelSpec) -> str:
     if spec.task == "classification":
         extra = " --no-pretrained" if spec.pretrained else ""
-        return f"cvtool train {name} --data data/wildlife --out runs/{name} --epochs 5{extra}"
+        return f"cvtool train {name} --data data/wildlife --epochs 5{extra}   # runs/train/{name}"
     extra = {"unet": " --width 32 --upsample bilinear"}.get(name, " --no-pretrained")
     return f"cvtool train {name} --data data/camvid --out runs/{name} --epochs 10{extra}"
 
 
+def _train(name: str, explicit: dict[str, Any]) -> Any:
+    from cvtool.engine.options import load_config, merge_options, resume_config
+    from cvtool.engine.trainer import train
+
+    config_file = explicit.pop("config", None)
+    if explicit.pop("resume", False):
+        if config_file is not None:
+            raise typer.BadParameter(
+                "--resume continues a run with its own options", param_hint="'--config'"
+            )
+        if "out" not in explicit:
+            raise typer.BadParameter("--resume needs the run dir to continue", param_hint="'--out'")
+        config = resume_config(explicit.pop("out"), model=name, **explicit)
+    elif config_file is not None:
+        config = load_config(config_file, name, **explicit)
+    else:
+        config = merge_options(name, explicit)
+    return train(config)
+
+
 def _register(name: str, spec: ModelSpec) -> None:
-    model_opts = _model_options(spec)
-    options = {**{p: model_opts[p] for p in spec.params}, **_common_options(spec)}
+    options = {**{p.name: _param_option(p) for p in spec.params}, **_common_options(spec)}
 
-    def command(**kw: Any) -> CommandResult | None:
-        from cvtool.engine.trainer import train
-
-        model_kwargs = {p: kw.pop(p) for p in spec.params}
-        model_kwargs = {k: v.value if isinstance(v, Enum) else v for k, v in model_kwargs.items()}
-        for key in ("optimizer", "scheduler", "loss", "augment"):
-            kw[key] = kw[key].value
-        for key in ("size", "crop"):  # None = the task's default, '' = none
-            kw[key] = "default" if kw[key] is None else parse_size(kw[key], f"--{key}")
-        kw["mean"], kw["std"] = _floats(kw["mean"], "--mean"), _floats(kw["std"], "--std")
-        result = train(TrainConfig(model=name, model_kwargs=model_kwargs, **kw))
+    def command(ctx: typer.Context, **kw: Any) -> CommandResult | None:
+        try:
+            result = _train(name, _explicit(ctx, kw))
+        except CvtoolError as e:
+            raise _flagged(e, options) from None
         if not result.main:
             return None
         _print_history(result.history)
         return CommandResult(result.run_dir, result.summary())
 
+    keyword = inspect.Parameter.KEYWORD_ONLY
     command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
-            inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=opt, annotation=typ)
-            for key, (typ, opt) in options.items()
+            inspect.Parameter("ctx", keyword, annotation=typer.Context),
+            *(
+                inspect.Parameter(key, keyword, default=opt, annotation=typ)
+                for key, (typ, opt) in options.items()
+            ),
         ]
     )
     command.__name__ = name.replace("-", "_")

@@ -27,17 +27,28 @@ AUGMENT_PRESETS = ("none", "flip", "standard", "strong")
 Size = int | tuple[int, int] | None
 
 
-def parse_size(value: str | None, option: str = "--size") -> Size:
-    """`"256"` -> 256 (shorter side), `"180x240"` -> (180, 240) (height x width), `""` -> None."""
-    if not value:
+def parse_size(value: object, param: str = "size") -> Size:
+    """A size from a string, number or pair: `"256"`/`256` -> 256 (shorter side),
+    `"180x240"`/`(180, 240)` -> (180, 240) (height x width), `""`/`None` -> None (keep the size).
+
+    A malformed value raises `ParameterError` naming `param`."""
+    if value is None or value == "":
         return None
-    try:
-        parts = [int(v) for v in value.lower().split("x")]
-    except ValueError:
-        parts = []
-    if len(parts) not in (1, 2) or min(parts, default=0) <= 0:
-        raise CvtoolError(f"{option} expects N or HxW with positive integers, got {value!r}")
-    return parts[0] if len(parts) == 1 else (parts[0], parts[1])
+    parts: list[object] = []
+    if isinstance(value, str):
+        parts = [int(v) if v.strip().isdigit() else v for v in value.lower().split("x")]
+    elif isinstance(value, int):
+        parts = [value]
+    elif isinstance(value, (tuple, list)):
+        parts = list(value)
+    ok = len(parts) in (1, 2) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in parts
+    )
+    if not ok:
+        raise ParameterError(
+            f"{param} must be N or HxW with positive integers, got {value!r}", param
+        )
+    return parts[0] if len(parts) == 1 else (parts[0], parts[1])  # type: ignore[return-value]
 
 
 def _size_tuple(size: Size) -> tuple[int, int] | None:
@@ -71,9 +82,10 @@ class Preprocess:
         short = min(self.size) if isinstance(self.size, tuple) else self.size
         size = self.size if isinstance(self.size, tuple) else (short, short)
         if crop[0] > size[0] or crop[1] > size[1]:
-            raise CvtoolError(
-                f"--crop {crop[0]}x{crop[1]} is larger than the resized image (--size {self.size})",
-                "choose a crop no larger than --size",
+            raise ParameterError(
+                f"crop {crop[0]}x{crop[1]} is larger than the resized image (size {self.size})",
+                "crop",
+                "choose a crop no larger than the size",
             )
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Self-describing checkpoints: a `.pt` file alone rebuilds the trained model.
 
-A checkpoint is a dict with `format == "cvtool-checkpoint"`: the model's registry name and
-builder kwargs, task, classes, ignore index, preprocessing, the dataset path, epoch, the model
-state dict and the training state (optimizer, scheduler, AMP scaler, history, best score) that
-`--resume` needs.
+A checkpoint is a dict with `format == "cvtool-checkpoint"`: the run manifest (`run`, a
+`RunManifest`: model name and builder kwargs, task, classes, ignore index, preprocessing,
+dataset, options, epochs completed, best score), the model state dict (`model`) and the training
+state a resumed run needs (`optimizer`, `scaler`, `history`).
 
 >>> ckpt = load_checkpoint(Path("runs/unet"))     # a run dir (best.pt, else last.pt) or a .pt
 >>> image = eval_transform(**ckpt.preprocess.to_dict())(image_uint8)   # (3, H, W) float
@@ -19,9 +19,10 @@ from typing import Any
 from cvtool.core.artifacts import ClassInfo, DatasetManifest, atomic_path
 from cvtool.core.errors import CvtoolError
 from cvtool.core.transforms import Preprocess
+from cvtool.engine.manifest import RunManifest
 
 FORMAT = "cvtool-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass
@@ -39,6 +40,7 @@ class LoadedCheckpoint:
     dataset: Path
     run_dir: Path | None
     path: Path
+    run: RunManifest
     raw: dict[str, Any]
 
     @property
@@ -79,12 +81,14 @@ def resolve_checkpoint(run_dir_or_file: Path) -> Path:
     )
 
 
-def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """Write `payload` (the fields described above) atomically, tagged with the format."""
+def save_checkpoint(path: Path, run: RunManifest, state: dict[str, Any]) -> None:
+    """Write the manifest `run` and `state` (`model` and, for resuming, `optimizer`, `scaler`,
+    `history`) atomically, tagged with the format."""
     import torch
 
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "run": run.to_dict(), **state}
     with atomic_path(path) as tmp:
-        torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, **payload}, tmp)
+        torch.save(payload, tmp)
 
 
 def read_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
@@ -109,8 +113,17 @@ def read_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
             "pass a checkpoint written by `cvtool train` (checkpoints/best.pt or last.pt)",
         )
     if raw.get("format_version") != FORMAT_VERSION:
-        raise CvtoolError(f"checkpoint {path} has unsupported version {raw.get('format_version')}")
+        raise CvtoolError(
+            f"checkpoint {path} has unsupported version {raw.get('format_version')} "
+            f"(this cvtool reads version {FORMAT_VERSION})",
+            "use a checkpoint written by this version of cvtool",
+        )
     return raw
+
+
+def checkpoint_manifest(raw: dict[str, Any], path: Path) -> RunManifest:
+    """The run manifest embedded in the checkpoint `raw` read from `path`."""
+    return RunManifest.from_dict(raw.get("run"), f"the manifest of checkpoint {path}")
 
 
 def load_checkpoint(path: Path, map_location: Any = "cpu") -> LoadedCheckpoint:
@@ -121,29 +134,29 @@ def load_checkpoint(path: Path, map_location: Any = "cpu") -> LoadedCheckpoint:
 
     path = resolve_checkpoint(Path(path))
     raw = read_checkpoint(path, map_location)
+    run = checkpoint_manifest(raw, path)
     try:
-        get_spec(raw["model_name"])
-        model = build_model(
-            raw["model_name"], len(raw["classes"]), **rebuild_kwargs(raw["model_kwargs"])
-        )
+        get_spec(run.model)
+        model = build_model(run.model, len(run.classes), **rebuild_kwargs(run.model_kwargs))
         model.load_state_dict(raw["model"])
     except (KeyError, RuntimeError) as e:
         raise CvtoolError(f"checkpoint {path} cannot rebuild its model: {e}") from None
     model.to(map_location).eval()
-    classes = [ClassInfo.from_dict(c, str(path)) for c in raw["classes"]]
+    classes = [ClassInfo.from_dict(c, str(path)) for c in run.classes]
     run_dir = path.parent.parent if path.parent.name == "checkpoints" else None
     return LoadedCheckpoint(
         model=model,
-        model_name=raw["model_name"],
-        model_kwargs=dict(raw["model_kwargs"]),
-        task=raw["task"],
+        model_name=run.model,
+        model_kwargs=dict(run.model_kwargs),
+        task=run.task,
         classes=classes,
-        ignore_index=int(raw["ignore_index"]),
-        preprocess=Preprocess.from_dict(raw["preprocess"]),
-        epoch=int(raw["epoch"]),
-        dataset=Path(raw["dataset"]),
+        ignore_index=int(run.ignore_index),
+        preprocess=Preprocess.from_dict(run.preprocess),
+        epoch=run.epochs_completed,
+        dataset=Path(run.dataset),
         run_dir=run_dir,
         path=path,
+        run=run,
         raw=raw,
     )
 

@@ -36,7 +36,7 @@ def import_wandb() -> Any:
         import wandb
     except ImportError:
         raise CvtoolError(
-            "--wandb needs the wandb package", "pip install 'cvtool[wandb]'"
+            "wandb logging needs the wandb package", "pip install 'cvtool[wandb]'", param="wandb"
         ) from None
     return wandb
 

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from cvtool.classify.dataset import ClassificationDataset
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.transforms import Preprocess, eval_transform, parse_size, train_transform
 from cvtool.engine.data import label_stats, open_dataset
 from cvtool.segment.dataset import SegmentationDataset
@@ -78,8 +78,11 @@ def test_augmentation_needs_fixed_size() -> None:
 def test_parse_size() -> None:
     assert parse_size("256") == 256 and parse_size("180x240") == (180, 240)
     assert parse_size("") is None
-    with pytest.raises(CvtoolError, match="--size"):
-        parse_size("12x")
+    assert parse_size(32) == 32 and parse_size((32, 48)) == (32, 48) and parse_size(None) is None
+    for bad in ("12x", "0", (32, 0), 2.5, True):
+        with pytest.raises(ParameterError, match="size must be N or HxW") as err:
+            parse_size(bad)
+        assert err.value.param == "size"
 
 
 def test_label_stats_exact(seg_data: Path) -> None:

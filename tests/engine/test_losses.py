@@ -10,11 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from cvtool.core.errors import CvtoolError
-from cvtool.engine.losses import (
-    balanced_weights,
-    build_loss,
-    median_frequency_weights,
-)
+from cvtool.engine.class_weights import balanced_weights, median_frequency_weights
+from cvtool.engine.losses import build_loss
 from cvtool.engine.mixup import mixed_loss, mixup
 from cvtool.engine.sampling import EpochSampler, ShardSampler, oversample_weights
 

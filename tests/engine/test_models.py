@@ -1,4 +1,5 @@
-"""Every registered model: forward/backward, logits shape at odd input sizes; weights loading."""
+"""Models beyond the registry contract (`test_registries.py`): classifier input sizes, U-Net and
+SegNet structure, freezing, registry errors, weights loading."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import torch
 from cvtool.core.errors import CvtoolError
 from cvtool.engine.registry import MODELS, build_model, get_spec, rebuild_kwargs
 
-SEG_MODELS = [n for n, s in MODELS.items() if s.task == "segmentation"]
 CLS_MODELS = [n for n, s in MODELS.items() if s.task == "classification"]
 
 
@@ -20,20 +20,6 @@ def _small_kwargs(name: str) -> dict:
     if name == "unet":
         return {"width": 8}
     return {"pretrained": False} if MODELS[name].pretrained else {}
-
-
-@pytest.mark.parametrize("name", SEG_MODELS)
-def test_segmentation_model_logits_at_odd_input_size(name: str) -> None:
-    torch.manual_seed(0)
-    model = build_model(name, num_classes=5, **_small_kwargs(name))
-    size = (33, 47)
-    x = torch.randn(2, 3, *size)
-    logits = model(x)
-    assert isinstance(logits, torch.Tensor)
-    assert logits.shape == (2, 5, *size)
-    logits.mean().backward()
-    grads = [p.grad for p in model.parameters() if p.requires_grad]
-    assert all(g is not None for g in grads) and any(g.abs().sum() > 0 for g in grads)
 
 
 @pytest.mark.parametrize("name", CLS_MODELS)

@@ -111,7 +111,7 @@ class Interrupt(Exception):
 
 def _stop_after(epoch_to_stop: int):
     def callback(epoch: int, row: dict) -> None:
-        if epoch + 1 == epoch_to_stop:
+        if epoch == epoch_to_stop:
             raise Interrupt
 
     return callback
@@ -154,7 +154,7 @@ def test_resume_errors(seg_data: Path, tmp_path: Path) -> None:
     with pytest.raises(CvtoolError, match=r"no checkpoint .* to continue from"):
         train(_config(seg_data, tmp_path / "none", resume=True))
     train(_config(seg_data, tmp_path / "done", epochs=1))
-    with pytest.raises(CvtoolError, match="already finished epoch 1 of --epochs 1"):
+    with pytest.raises(CvtoolError, match="already finished epoch 1 of 1 epochs"):
         train(_config(seg_data, tmp_path / "done", epochs=1, resume=True))
     again = train(_config(seg_data, tmp_path / "done", epochs=1, overwrite=True, seed=1))
     assert len(_history(tmp_path / "done")) == 1 and again.history[0]["epoch"] == 1
@@ -171,23 +171,27 @@ def test_cli_bad_input_exits_1(cli, seg_data: Path, cls_data: Path, tmp_path: Pa
         (["unet", "--data", seg_data, "--out", raw], "already exists and is not empty"),
         (["unet", "--data", seg_data, "--out", raw, "--overwrite"], "not a cvtool run dir"),
         (["unet", "--data", seg_data, "--out", seg_data.parent], "would contain the dataset"),
-        (["unet", "--data", seg_data, "--out", tmp_path / "c", "--size", "x"], "--size expects"),
         (
             ["unet", "--data", seg_data, "--out", tmp_path / "d", "--class-weights", "1,2"],
-            "--class-weights needs 3",
+            "--class-weights needs 'auto' or 3",
         ),
         (["unet", "--data", seg_data, "--out", tmp_path / "e", "--loss", "bce"], "binary"),
-        (
-            ["unet", "--data", seg_data, "--out", tmp_path / "f", "--size", "24", "--crop", "32"],
-            "larger than the resized image",
-        ),
     ]
     for args, message in cases:
         result = cli("train", *args, *TINY[:2])
         assert result.exit_code == 1, (args, result.stderr)
         assert message in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
-    assert cli("train", "unet", "--data", seg_data).exit_code == 2  # --out missing
+    usage = [  # values that cannot work are usage errors, named by their option
+        (["--size", "x"], "--size"),
+        (["--size", "24", "--crop", "32"], "larger than the resized image"),
+    ]
+    for args, message in usage:
+        result = cli("train", "unet", "--data", seg_data, "--out", tmp_path / "u", *args)
+        assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "u").exists()
+    result = cli("train", "unet")
+    assert result.exit_code == 2 and "--data" in result.stderr  # no dataset given
 
 
 def test_cli_empty_split_and_bad_mask(cli, seg_data: Path, tmp_path: Path) -> None:
@@ -313,7 +317,7 @@ def test_wandb_logging(monkeypatch, seg_data: Path, tmp_path: Path) -> None:
     assert [step for _, step in logged] == [1, 2, -1]
     assert logged[1][0]["val_miou"] == float(_history(tmp_path / "run")[1]["val_miou"])
     monkeypatch.setitem(sys.modules, "wandb", None)
-    with pytest.raises(CvtoolError, match="--wandb needs the wandb package"):
+    with pytest.raises(CvtoolError, match="wandb logging needs the wandb package"):
         train(_config(seg_data, tmp_path / "run2", epochs=1, wandb="proj"))
     assert not (tmp_path / "run2").exists()
 
@@ -321,7 +325,7 @@ def test_wandb_logging(monkeypatch, seg_data: Path, tmp_path: Path) -> None:
 def test_auto_class_weights_from_training_masks(seg_data: Path, tmp_path: Path) -> None:
     from PIL import Image
 
-    from cvtool.engine.losses import median_frequency_weights
+    from cvtool.engine.class_weights import median_frequency_weights
 
     train(_config(seg_data, tmp_path / "run", epochs=1, class_weights="auto", loss="focal"))
     pixels, image_pixels = np.zeros(3), np.zeros(3)
@@ -337,13 +341,11 @@ def test_auto_class_weights_from_training_masks(seg_data: Path, tmp_path: Path) 
 
 
 def test_size_and_crop_defaults() -> None:
-    from cvtool.engine.registry import get_spec
-
-    seg, cls = get_spec("unet"), get_spec("convnet")
-    base = TrainConfig(model="unet", data=Path("d"), out=Path("o"))
-    assert (base.resolved(seg).size, base.resolved(seg).crop) == (256, 256)
-    assert (base.resolved(cls).size, base.resolved(cls).crop) == ((224, 224), None)
+    seg = TrainConfig(model="unet", data=Path("d"), out=Path("o")).resolved()
+    cls = TrainConfig(model="convnet", data=Path("d"), out=Path("o")).resolved()
+    assert (seg.size, seg.crop) == (256, 256)
+    assert (cls.size, cls.crop) == ((224, 224), None)
     chosen = TrainConfig(model="unet", data=Path("d"), out=Path("o"), size=(96, 128))
-    assert chosen.resolved(seg).crop is None
+    assert chosen.resolved().crop is None
     none = TrainConfig(model="unet", data=Path("d"), out=Path("o"), size=None)
-    assert none.resolved(seg).preprocess.output_size is None
+    assert none.resolved().preprocess.output_size is None

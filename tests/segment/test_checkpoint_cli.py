@@ -14,6 +14,7 @@ from torchmetrics.classification import MulticlassCalibrationError
 from cvtool.core.artifacts import ClassInfo
 from cvtool.core.images import read_image
 from cvtool.engine.checkpoint import save_checkpoint
+from cvtool.engine.manifest import RunManifest
 from cvtool.engine.registry import build_model
 from tests.segment.conftest import CLASSES, write_dataset
 
@@ -27,20 +28,17 @@ def save_run(run_dir, data_dir, classes=CLASSES, seed=0):
     model = build_model("unet", len(classes), width=4)
     with torch.no_grad():  # confident, spread-out scores, like a trained model's
         model.head.weight *= 30
-    save_checkpoint(
-        run_dir / "checkpoints" / "best.pt",
-        {
-            "model_name": "unet",
-            "model_kwargs": {"width": 4},
-            "task": "segmentation",
-            "classes": [{"id": c.id, "name": c.name, "color": list(c.color)} for c in classes],
-            "ignore_index": 255,
-            "preprocess": PREPROCESS,
-            "epoch": 1,
-            "dataset": str(data_dir),
-            "model": model.state_dict(),
-        },
+    run = RunManifest(
+        model="unet",
+        model_kwargs={"width": 4},
+        task="segmentation",
+        dataset=str(data_dir),
+        classes=[{"id": c.id, "name": c.name, "color": list(c.color)} for c in classes],
+        ignore_index=255,
+        preprocess=PREPROCESS,
+        epochs_completed=1,
     )
+    save_checkpoint(run_dir / "checkpoints" / "best.pt", run, {"model": model.state_dict()})
     return model.eval()
 
 
