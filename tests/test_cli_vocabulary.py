@@ -80,7 +80,7 @@ def test_unavailable_device_is_a_usage_error(cli, tmp_path: Path) -> None:
         pytest.skip("this machine has MPS")
     result = cli("detect", "run", "--weights", "w.pt", "--images", tmp_path, "--device", "mps")
     assert result.exit_code == 2
-    assert "error: --device: device 'mps' is not available here; available: cpu" in result.stderr
+    assert "error: --device 'mps' is not available here; available: cpu" in result.stderr
     assert "unexpected" not in result.stderr
 
 

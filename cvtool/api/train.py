@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cvtool.api.params import PathLike, as_dataclass, as_numbers, as_optional_path, as_path, as_size
+from cvtool.api.params import PathLike, as_path
 from cvtool.api.results import RunResult
 from cvtool.core.console import quiet
 from cvtool.core.errors import ParameterError
@@ -14,23 +14,13 @@ if TYPE_CHECKING:
     from cvtool.engine.trainer import EpochCallback
 
 
-def _training_options(options: dict[str, Any]) -> dict[str, Any]:
-    """The training options in the types `TrainConfig` takes: sizes and mean/std."""
-    out = dict(options)
-    for key in ("size", "crop"):  # "default" = the task's default; None = no resize/crop
-        if key in out and out[key] != "default":
-            out[key] = as_size(out[key], key)
-    for key in ("mean", "std"):
-        if key in out:
-            out[key] = as_numbers(out[key], 3, key)
-    return out
-
-
 def train(
     model: str,
-    data: PathLike,
+    data: PathLike | None = None,
     out: PathLike | None = None,
     *,
+    config: PathLike | None = None,
+    resume: bool = False,
     progress: bool = False,
     callbacks: Sequence[EpochCallback] = (),
     **options: Any,
@@ -40,8 +30,14 @@ def train(
 
     Args:
         model: a registered model name: unet, segnet, fcn_resnet50, ..., convnet, resnet18.
-        data: prepared dataset directory (with dataset.json).
-        out: run dir to write (default: the first free `runs/train/MODEL`, `MODEL2`, ...).
+        data: prepared dataset directory (with dataset.json); may come from `config`.
+        out: run dir to write (default: the first free `runs/train/MODEL`, `MODEL2`, ...);
+            with `resume`, the run to continue.
+        config: a YAML/JSON file of these options (a run's `run.json` replays that run);
+            `data`, `out` and `options` given here override it.
+        resume: continue the run in `out` from its last checkpoint with its own options;
+            only `epochs` (to train further) and where it runs (`data`, `device`, `workers`)
+            may change.
         progress: show progress bars and tables on stderr.
         callbacks: functions called as `callback(epoch, row)` after each epoch.
         **options: the model's own options (e.g. unet: `width`, `upsample`; torchvision and
@@ -54,32 +50,28 @@ def train(
     Returns:
         The run dir, epochs trained, the best epoch and its validation score, and the history.
     """
-    from cvtool.core.rundirs import next_run_dir
     from cvtool.engine import trainer
-    from cvtool.engine.config import TrainConfig
-    from cvtool.engine.registry import MODELS
+    from cvtool.engine.options import load_config, merge_options, resume_config
 
-    spec = MODELS.get(model)
-    if spec is None:
-        raise ParameterError(f"unknown model {model!r}; valid: {', '.join(MODELS)}", "model")
-    model_kwargs = {
-        **options.pop("model_kwargs", {}),
-        **{k: options.pop(k) for k in spec.params if k in options},
-    }
-    run_dir = as_optional_path(out, "out") or next_run_dir("train", model)
-    config = as_dataclass(
-        TrainConfig,
-        {
-            "model": model,
-            "data": as_path(data, "data"),
-            "out": run_dir,
-            "model_kwargs": model_kwargs,
-            **_training_options(options),
-        },
-        f"train({model!r})",
-    )
+    given = dict(options)
+    if data is not None:
+        given["data"] = as_path(data, "data")
+    if out is not None:
+        given["out"] = as_path(out, "out")
+    if resume:
+        if config is not None:
+            raise ParameterError("resume continues a run with its own options", "config")
+        if "out" not in given:
+            raise ParameterError("resume needs the run dir to continue", "out")
+        run_config = resume_config(given.pop("out"), model=model, **given)
+    elif config is not None:
+        run_config = load_config(as_path(config, "config"), model, **given)
+    else:
+        if "data" not in given:
+            raise ParameterError("train needs a prepared dataset", "data")
+        run_config = merge_options(model, given)
     with quiet(not progress):
-        result = trainer.train(config, callbacks)
+        result = trainer.train(run_config, callbacks)
     return RunResult(
         result.run_dir,
         len(result.history),

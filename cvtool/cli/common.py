@@ -85,7 +85,12 @@ def report_cvtool_error(e: CvtoolError, ctx: typer.Context | None = None) -> int
     spellings = _spellings(ctx)
     message = cli_text(e.message, spellings)
     if e.param:
-        message = f"{cli_name(e.param, spellings.get(e.param))}: {message}"
+        flag = cli_name(e.param, spellings.get(e.param))
+        # "size must be ..." reads "--size must be ..."; other messages get a "--size: " prefix.
+        if message.startswith(f"{e.param} "):
+            message = flag + message[len(e.param) :]
+        else:
+            message = f"{flag}: {message}"
     report_error(message, cli_text(e.hint, spellings) if e.hint else None)
     return EXIT_USAGE if isinstance(e, ParameterError) else EXIT_ERROR
 
@@ -106,13 +111,10 @@ def stage_command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> C
 
     def decorator(fn: Callable[..., CommandResult | None]) -> Callable:
         @functools.wraps(fn)
-        def wrapper(
-            *args: Any,
-            json_output: bool = False,
-            debug: bool = False,
-            command_context: typer.Context | None = None,
-            **kw: Any,
-        ) -> None:
+        def wrapper(*args: Any, json_output: bool = False, debug: bool = False, **kw: Any) -> None:
+            command_context = kw.get(context_name)
+            if context_name not in own_params:
+                kw.pop(context_name, None)
             try:
                 result = fn(*args, **kw)
             except CvtoolError as e:
@@ -147,13 +149,23 @@ def stage_command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> C
                 ("debug", "--debug", "Show full tracebacks on errors."),
             )
         ]
-        # ... and injects the running command's context into a parameter typed `typer.Context`.
-        context = inspect.Parameter(
-            "command_context", inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
-        )
+        # ... and injects the running command's context into the one parameter typed
+        # `typer.Context`: the command's own, else one added here.
         signature = inspect.signature(fn)
+        params = list(signature.parameters.values())
+        own_params = {p.name for p in params}
+        context_name = next(
+            (p.name for p in params if p.annotation in (typer.Context, "typer.Context")),
+            "command_context",
+        )
+        if context_name not in own_params:
+            extra.append(
+                inspect.Parameter(
+                    context_name, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+                )
+            )
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*signature.parameters.values(), *extra, context]
+            parameters=[*params, *extra]
         )
         return app.command(name, **kwargs)(wrapper)
 

@@ -19,7 +19,6 @@ import typer
 from cvtool.cli.common import CommandResult, stage_command
 from cvtool.core.console import console
 from cvtool.core.device import DEVICE_HELP
-from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.transforms import AUGMENT_PRESETS
 from cvtool.engine.config import TrainConfig, model_defaults
 from cvtool.engine.losses import LOSSES
@@ -180,21 +179,6 @@ def _explicit(ctx: typer.Context, kw: dict[str, Any]) -> dict[str, Any]:
     return {k: v.value if isinstance(v, Enum) else v for k, v in kw.items() if k in given}
 
 
-def _flagged(error: CvtoolError, options: dict[str, Option]) -> Exception:
-    """`error` in CLI terms: a parameter named by its option (a bad value is a usage error)."""
-    if error.param not in options:
-        return typer.BadParameter(error.message) if isinstance(error, ParameterError) else error
-    flag = _flag(error.param)
-    if isinstance(error, ParameterError):
-        return typer.BadParameter(error.message, param_hint=f"'{flag}'")
-    message = error.message
-    if message.startswith(f"{error.param} "):
-        message = flag + message[len(error.param) :]
-    else:
-        message = f"{flag}: {message}"
-    return CvtoolError(message, error.hint)
-
-
 def _example(name: str, spec: ModelSpec) -> str:
     if spec.task == "classification":
         extra = " --no-pretrained" if spec.pretrained else ""
@@ -227,10 +211,7 @@ def _register(name: str, spec: ModelSpec) -> None:
     options = {**{p.name: _param_option(p) for p in spec.params}, **_common_options(spec)}
 
     def command(ctx: typer.Context, **kw: Any) -> CommandResult | None:
-        try:
-            result = _train(name, _explicit(ctx, kw))
-        except CvtoolError as e:
-            raise _flagged(e, options) from None
+        result = _train(name, _explicit(ctx, kw))
         if not result.main:
             return None
         _print_history(result.history)

@@ -33,7 +33,7 @@ def test_python_doc_runs(tmp_path: Path) -> None:
         timeout=600,
     )
     assert done.returncode == 0, done.stderr
-    assert "size -> size expects" in done.stdout
+    assert "size -> size must be N or HxW" in done.stdout
     for path in ("data/shapes/dataset.json", "runs/unet-w8/eval-test", "runs/comparison"):
         assert (tmp_path / path).exists(), path
     # quiet stages print nothing; the one call with progress=True prints its tables

@@ -55,7 +55,7 @@ def test_merge_refuses_overlapping_or_foreign_shards(cli, dataset, predictions, 
     assert result.exit_code == 1 and "nope/metrics.json" in result.stderr
     assert not (tmp_path / "m").exists()
     result = cli("evaluate", "--predictions", pred_dir, "--data", dataset, "--shard", "2/2")
-    assert result.exit_code == 2 and "--shard: shard '2/2': INDEX must be in 0..COUNT-1" in (
+    assert result.exit_code == 2 and "--shard '2/2': INDEX must be in 0..COUNT-1" in (
         result.stderr
     )
 

@@ -90,7 +90,7 @@ def test_tracker_settings_reach_the_run(cli, mot_root: Path, tmp_path: Path) -> 
     )
     result = cli(*args, "--tracker", "iou", "--track-buffer", "30", "--overwrite")
     assert result.exit_code != 0
-    assert "track_buffer is not a setting of the iou tracker" in result.stderr
+    assert "--track-buffer is not a setting of the iou tracker" in result.stderr
     assert cli(*args, "--no-overwrite").exit_code == 2  # plain flags: no negative form
     assert cli(*args, "--no-render").exit_code == 2
 
