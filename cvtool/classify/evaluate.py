@@ -22,9 +22,10 @@ from cvtool.classify.metrics import ClassificationMetrics
 from cvtool.classify.plots import Misclassified, plot_misclassified, plot_tsne
 from cvtool.classify.report import print_classification, write_classification_report
 from cvtool.classify.split import ClassSplit, load_class_split
-from cvtool.core.artifacts import invocation, staged_output_dir, utc_now
+from cvtool.core.artifacts import staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.images import read_rgb
+from cvtool.core.provenance import provenance
 from cvtool.segment.evaluate import EvalOutcome, EvalSettings
 from cvtool.segment.report import csv_text
 
@@ -162,8 +163,7 @@ def evaluate_classifier(
                 "max_failures": settings.max_failures,
                 "tsne_max": settings.tsne_max,
             },
-            "created": utc_now(),
-            "command": invocation(),
+            **provenance("torch", "torchvision"),
             "failures": gallery,
             "misclassified": failures.count,
             "gallery": GALLERY_FILE if gallery else None,

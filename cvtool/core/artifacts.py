@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
 from cvtool.core.errors import CvtoolError
+from cvtool.core.provenance import invocation, utc_now
 
 SCHEMA_VERSION = 1
 IGNORE_INDEX = 255
@@ -115,16 +113,6 @@ def staged_output_dir(out: str | os.PathLike[str], overwrite: bool = False) -> I
         os.replace(staging, out)
 
 
-def invocation() -> str:
-    """The command line of this process, shell-quoted, for provenance in manifests."""
-    argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else []
-    return shlex.join(argv)
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 # --------------------------------------------------------------------------- dataset manifest
 @dataclass(frozen=True)
 class ClassInfo:
@@ -149,13 +137,14 @@ class DatasetManifest:
     """`dataset.json`: what a prepared dataset directory contains.
 
     Segmentation masks hold class ids `0..len(classes)-1` and `ignore_index` for unlabelled
-    pixels. Classification sets list `path,label` rows in `splits/<split>.csv`.
+    pixels. Classification sets list `path,label` rows in `splits/<split>.csv`. `command` and
+    `created` default to this process's (`cvtool.core.provenance`).
     """
 
     task: Task
     classes: list[ClassInfo]
     source: dict[str, Any] = field(default_factory=dict)
-    command: str = ""
+    command: str = field(default_factory=invocation)
     created: str = field(default_factory=utc_now)
     ignore_index: int = IGNORE_INDEX
     splits: dict[str, int] = field(default_factory=dict)

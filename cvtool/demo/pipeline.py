@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, invocation, utc_now
+from cvtool.core.artifacts import atomic_write_json
 from cvtool.core.console import console
 from cvtool.core.errors import CvtoolError
+from cvtool.core.provenance import provenance
 
 DEMO_MARKER = "demo.json"
 
@@ -183,8 +184,7 @@ def run_demo(opts: DemoOptions, overwrite: bool = False) -> list[DemoStep]:
     atomic_write_json(
         opts.out / DEMO_MARKER,
         {
-            "command": invocation(),
-            "created": utc_now(),
+            **provenance("torch", "torchvision"),
             "seed": opts.seed,
             "steps": [
                 {

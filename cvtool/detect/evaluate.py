@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, atomic_write_text, utc_now
+from cvtool.core.artifacts import atomic_write_json, atomic_write_text
 from cvtool.core.calibration import CalibrationResult
 from cvtool.core.console import console
+from cvtool.core.provenance import provenance
 from cvtool.detect.calibration import calibration_dict, detection_calibration
 from cvtool.detect.coco_eval import CocoEvalResult, coco_evaluate
 from cvtool.detect.cocodata import GroundTruth, Predictions, load_ground_truth, load_predictions
@@ -104,7 +105,7 @@ def _coco_doc(
         "not_scored": preds.dropped,
         "annotations": str(annotations),
         "predictions": source,
-        "created": utc_now(),
+        **provenance(coco.backend, "tidecv"),  # the backend names are distribution names
     }
 
 

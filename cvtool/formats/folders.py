@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cvtool.core.artifacts import (
-    SPLITS,
-    ClassInfo,
-    DatasetManifest,
-    invocation,
-    staged_output_dir,
-)
+from cvtool.core.artifacts import SPLITS, ClassInfo, DatasetManifest, staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.images import is_image_file, link_or_copy, load_pixels
 from cvtool.core.palette import voc_colormap
@@ -103,7 +97,6 @@ def prepare_folder(
             task="classification",
             classes=classes,
             source={"format": "image-folder", "root": str(root.resolve())},
-            command=invocation(),
             splits={s: len(splits[s]) for s in SPLITS},
             extra={
                 "fractions": {"train": 1 - val - test, "val": val, "test": test},

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import IGNORE_INDEX, SPLITS, ClassInfo, DatasetManifest, invocation
+from cvtool.core.artifacts import IGNORE_INDEX, SPLITS, ClassInfo, DatasetManifest
 from cvtool.core.errors import CvtoolError
 from cvtool.core.images import link_or_copy, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, IMAGES_DIR, MASKS_DIR, mask_name
@@ -91,7 +91,6 @@ def save_segmentation_dataset(
         task="segmentation",
         classes=classes,
         source=source,
-        command=invocation(),
         splits={split: len(splits.get(split, [])) for split in SPLITS},
         extra=extra,
     )

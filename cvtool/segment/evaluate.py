@@ -18,18 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import (
-    ClassInfo,
-    invocation,
-    read_json,
-    staged_output_dir,
-    utc_now,
-)
+from cvtool.core.artifacts import ClassInfo, read_json, staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
 from cvtool.core.palette import colorize
 from cvtool.core.parallel import parallel_map
+from cvtool.core.provenance import provenance
 from cvtool.core.tables import print_metrics
 from cvtool.core.worst import FailureCollector
 from cvtool.segment.metrics import SegmentationEvaluator
@@ -150,8 +145,7 @@ def _context(split: EvalSplit, source: dict[str, Any], s: EvalSettings, shard: A
             "fail_threshold": s.fail_threshold,
             "max_failures": s.max_failures,
         },
-        "created": utc_now(),
-        "command": invocation(),
+        **provenance("torch", "torchvision"),
     }
 
 
@@ -258,8 +252,7 @@ def merge_evaluations(
         context = {key: first[key] for key in ("source", "dataset", "split", "settings")} | {
             "shard": None,
             "merged_from": [str(d) for d in dirs],
-            "created": utc_now(),
-            "command": invocation(),
+            **provenance("torch", "torchvision"),
             "failure_candidates": sum(int(m.get("failure_candidates", 0)) for m in metas),
         }
         outcome = _written(staging, evaluator.compute(), classes, context, failures, title)
