@@ -20,17 +20,17 @@ from cvtool.classify.embedding import MIN_POINTS, Embedding, embed
 from cvtool.classify.inference import Inference, predict_split
 from cvtool.classify.metrics import ClassificationMetrics
 from cvtool.classify.plots import Misclassified, plot_misclassified, plot_tsne
-from cvtool.classify.report import print_classification, write_classification_report
+from cvtool.classify.report import CLASS_COLUMNS, write_classification_report
 from cvtool.classify.split import ClassSplit, load_class_split
-from cvtool.core.artifacts import staged_output_dir
+from cvtool.core.artifacts import csv_text, staged_output_dir
 from cvtool.core.errors import CvtoolError
+from cvtool.core.evaldir import FAILURES_DIR, EvalOutcome, EvalSettings
 from cvtool.core.images import read_rgb
 from cvtool.core.provenance import provenance
-from cvtool.segment.evaluate import EvalOutcome, EvalSettings
-from cvtool.segment.report import csv_text
+from cvtool.core.tables import print_metrics
 
 PREDICTIONS_FILE = "predictions.csv"
-GALLERY_FILE = "failures/misclassified.png"
+GALLERY_FILE = f"{FAILURES_DIR}/misclassified.png"
 TSNE_SPLITS = ("train", "val")
 
 
@@ -173,5 +173,5 @@ def evaluate_classifier(
         written = write_classification_report(
             staging, report, eval_split.manifest.classes, context, notes, title
         )
-    print_classification(written, title)
+    print_metrics(written, title, CLASS_COLUMNS)
     return EvalOutcome(Path(out), written["headline"], written)

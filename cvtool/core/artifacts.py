@@ -7,11 +7,13 @@ Whole output directories are built in a hidden staging directory and swapped in 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,6 +66,15 @@ def _json_default(obj: Any) -> Any:
     if hasattr(obj, "tolist"):  # numpy scalars and arrays
         return obj.tolist()
     raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text with newline line ends; None cells are written empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return buffer.getvalue()
 
 
 def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:

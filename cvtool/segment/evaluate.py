@@ -11,7 +11,6 @@ import csv
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 
 from cvtool.core.artifacts import ClassInfo, read_json, staged_output_dir
 from cvtool.core.errors import CvtoolError
+from cvtool.core.evaldir import FAILURES_DIR, METRICS_FILE, EvalOutcome, EvalSettings
 from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
 from cvtool.core.palette import colorize
@@ -29,43 +29,12 @@ from cvtool.core.tables import print_metrics
 from cvtool.core.worst import FailureCollector
 from cvtool.segment.metrics import SegmentationEvaluator
 from cvtool.segment.plots import plot_failure
-from cvtool.segment.report import (
-    FAILURES_DIR,
-    METRICS_FILE,
-    PER_IMAGE_FILE,
-    STATE_FILE,
-    write_report,
-)
+from cvtool.segment.report import CLASS_COLUMNS, PER_IMAGE_FILE, STATE_FILE, write_report
 from cvtool.segment.samples import load_prediction_pair
 from cvtool.segment.split import EvalSplit, SplitItem, load_split
 
 # (items, label masks (B, H, W), probabilities (B, C, H, W) or None, predicted ids (B, H, W))
 Batch = tuple[Sequence[SplitItem], Any, Any, Any]
-
-
-@dataclass
-class EvalSettings:
-    """Options shared by every way of evaluating."""
-
-    bins: int = 15
-    fail_threshold: float = 0.5
-    max_failures: int = 12
-    save_masks: bool = False
-    workers: int | None = None
-    overwrite: bool = False
-    tsne_max: int = 200
-
-
-@dataclass
-class EvalOutcome:
-    """What an evaluation wrote: the eval dir, its headline numbers and the full metrics."""
-
-    path: Path
-    headline: dict[str, float | None]
-    metrics: dict[str, Any]
-
-    def summary(self) -> dict[str, Any]:
-        return {"images": self.metrics["images"], **self.headline}
 
 
 class _Recorder:
@@ -99,8 +68,8 @@ class _Recorder:
         self.evaluator.save(self.staging / STATE_FILE)
         failures = self._render_failures(title)
         report = self.evaluator.compute()
-        context = {**context, "failure_candidates": self.failures.candidates}
-        return _written(self.staging, report, self.split.manifest.classes, context, failures, title)
+        context = {**context, "failures": failures, "failure_candidates": self.failures.candidates}
+        return _written(self.staging, report, self.split.manifest.classes, context, title)
 
     def _render_failures(self, title: str) -> list[dict[str, Any]]:
         by_name = {item.name: item for item in self.split.items}
@@ -123,14 +92,9 @@ class _Recorder:
 
 
 def _written(
-    staging: Path,
-    report: Any,
-    classes: Sequence[ClassInfo],
-    context: dict[str, Any],
-    failures: list[dict[str, Any]],
-    title: str,
+    staging: Path, report: Any, classes: Sequence[ClassInfo], context: dict[str, Any], title: str
 ) -> EvalOutcome:
-    metrics = write_report(staging, report, classes, context, failures, title)
+    metrics = write_report(staging, report, classes, context, title)
     return EvalOutcome(staging, metrics["headline"], metrics)
 
 
@@ -169,7 +133,7 @@ def run_evaluation(
             raise CvtoolError(f"evaluating {split.data_dir} split {split.split!r}: {e}") from None
         outcome = recorder.finish(_context(split, source, settings, shard), title)
     outcome.path = out
-    print_metrics(outcome.metrics, title)
+    print_metrics(outcome.metrics, title, CLASS_COLUMNS)
     return outcome
 
 
@@ -253,11 +217,12 @@ def merge_evaluations(
             "shard": None,
             "merged_from": [str(d) for d in dirs],
             **provenance("torch", "torchvision"),
+            "failures": failures,
             "failure_candidates": sum(int(m.get("failure_candidates", 0)) for m in metas),
         }
-        outcome = _written(staging, evaluator.compute(), classes, context, failures, title)
+        outcome = _written(staging, evaluator.compute(), classes, context, title)
     outcome.path = Path(out)
-    print_metrics(outcome.metrics, title)
+    print_metrics(outcome.metrics, title, CLASS_COLUMNS)
     return outcome
 
 
