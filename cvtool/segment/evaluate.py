@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from cvtool.core.palette import colorize
 from cvtool.core.parallel import parallel_map
 from cvtool.core.provenance import provenance
 from cvtool.core.tables import print_metrics
-from cvtool.core.worst import FailureCollector
+from cvtool.core.worst import WorstK
 from cvtool.segment.metrics import SegmentationEvaluator
 from cvtool.segment.plots import plot_failure
 from cvtool.segment.report import CLASS_COLUMNS, PER_IMAGE_FILE, STATE_FILE, write_report
@@ -37,6 +37,14 @@ from cvtool.segment.split import EvalSplit, SplitItem, load_split
 Batch = tuple[Sequence[SplitItem], Any, Any, Any]
 
 
+class Failure(NamedTuple):
+    """An image whose IoU is at most the failure threshold, with its predicted mask."""
+
+    iou: float
+    name: str
+    prediction: np.ndarray
+
+
 class _Recorder:
     """Feeds batches to the evaluator and streams the per-image outputs into the staging dir."""
 
@@ -45,7 +53,7 @@ class _Recorder:
         self.staging, self.split, self.settings = staging, split, s
         self.colors = np.array([c.color for c in m.classes], dtype=np.uint8)
         self.evaluator = SegmentationEvaluator(m.num_classes, m.ignore_index, with_scores, s.bins)
-        self.failures = FailureCollector(s.fail_threshold, s.max_failures)
+        self.failures: WorstK[Failure] = WorstK(s.max_failures)  # lowest IoU, then name
         self._file = (staging / PER_IMAGE_FILE).open("w", newline="")
         self._rows = csv.writer(self._file, lineterminator="\n")
         self._rows.writerow(["name", "iou"])
@@ -56,7 +64,8 @@ class _Recorder:
         pred_np = pred.cpu().numpy().astype(np.uint8)
         for item, iou, mask in zip(items, ious, pred_np, strict=True):
             self._rows.writerow([item.name, "" if np.isnan(iou) else f"{iou:.6f}"])
-            self.failures.offer(item.name, float(iou), mask)
+            if iou <= self.settings.fail_threshold:  # NaN (nothing labelled) never is
+                self.failures.offer((iou, item.name), Failure(float(iou), item.name, mask))
             if self.settings.save_masks:
                 write_index_png(self.staging / MASKS_DIR / mask_name(item.name), mask)
                 write_rgb_png(
@@ -68,7 +77,7 @@ class _Recorder:
         self.evaluator.save(self.staging / STATE_FILE)
         failures = self._render_failures(title)
         report = self.evaluator.compute()
-        context = {**context, "failures": failures, "failure_candidates": self.failures.candidates}
+        context = {**context, "failures": failures, "failure_candidates": self.failures.offered}
         return _written(self.staging, report, self.split.manifest.classes, context, title)
 
     def _render_failures(self, title: str) -> list[dict[str, Any]]:
@@ -207,10 +216,11 @@ def merge_evaluations(
     with staged_output_dir(out, overwrite) as staging:
         _concat_per_image(dirs, staging / PER_IMAGE_FILE)
         evaluator.save(staging / STATE_FILE)
-        failures = sorted(
-            (dict(f, dir=d) for d, meta in zip(dirs, metas, strict=True) for f in meta["failures"]),
-            key=lambda f: (f["iou"], f["name"]),
-        )[:limit]
+        worst: WorstK[dict[str, Any]] = WorstK(limit)
+        for d, meta in zip(dirs, metas, strict=True):
+            for f in meta["failures"]:
+                worst.offer((f["iou"], f["name"]), dict(f, dir=d))
+        failures = worst.worst_first()
         for f in failures:
             shutil.copyfile(f.pop("dir") / f["file"], _ensure_parent(staging / f["file"]))
         context = {key: first[key] for key in ("source", "dataset", "split", "settings")} | {
