@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cvtool.classify.embedding import MIN_POINTS, Embedding, embed
-from cvtool.classify.inference import Inference, predict_split
+from cvtool.classify.inference import predict_split
 from cvtool.classify.metrics import ClassificationMetrics
 from cvtool.classify.plots import Misclassified, plot_misclassified, plot_tsne
 from cvtool.classify.report import CLASS_COLUMNS, write_classification_report
@@ -25,6 +25,7 @@ from cvtool.core.artifacts import csv_text, staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.evaldir import FAILURES_DIR, EvalOutcome, EvalSettings
 from cvtool.core.images import read_rgb
+from cvtool.core.inference import Inference
 from cvtool.core.provenance import provenance
 from cvtool.core.tables import print_metrics
 from cvtool.core.worst import WorstK

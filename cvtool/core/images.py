@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,27 @@ def read_rgb(path: str | os.PathLike[str], what: str = "image") -> np.ndarray:
     """`(H, W, 3)` uint8."""
     with load_pixels(path, what) as im:
         return np.asarray(im.convert("RGB"))
+
+
+def read_rgb_chw(path: str | os.PathLike[str]) -> np.ndarray:
+    """`(3, H, W)` uint8, the layout torchvision transforms take; no torch, so it is safe in
+    `parallel_map` workers forked from a process running torch."""
+    return np.ascontiguousarray(read_rgb(path).transpose(2, 0, 1))
+
+
+def check_same_size(
+    label: str | os.PathLike[str],
+    label_hw: Sequence[int],
+    image: str | os.PathLike[str],
+    image_hw: Sequence[int],
+    what: str = "label mask",
+) -> None:
+    """A CvtoolError naming both files unless a label's `(H, W)` is its image's."""
+    if tuple(label_hw) != tuple(image_hw):
+        raise CvtoolError(
+            f"{what} {label} is {label_hw[1]}x{label_hw[0]} but its image {image} is "
+            f"{image_hw[1]}x{image_hw[0]}"
+        )
 
 
 def write_index_png(path: str | os.PathLike[str], mask: np.ndarray) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from cvtool.core.artifacts import read_split_list
 from cvtool.core.errors import CvtoolError
-from cvtool.core.images import read_image, read_mask
+from cvtool.core.images import check_same_size, read_image, read_mask
 from cvtool.core.layout import load_manifest
 from cvtool.core.transforms import Transform
 
@@ -46,14 +46,11 @@ class SegmentationDataset:
         """Raw uint8 image `(3, H, W)` and mask `(H, W)` tensors, validated."""
         import torch
 
-        image = read_image(self.root / "images" / self.names[index])
+        image_path = self.root / "images" / self.names[index]
+        image = read_image(image_path)
         m = self.manifest
         mask = read_mask(self.mask_path(index), m.num_classes, m.ignore_index)
-        if tuple(image.shape[-2:]) != mask.shape:
-            raise CvtoolError(
-                f"mask {self.mask_path(index)} is {mask.shape[1]}x{mask.shape[0]} but its image "
-                f"is {image.shape[-1]}x{image.shape[-2]}"
-            )
+        check_same_size(self.mask_path(index), mask.shape, image_path, image.shape[-2:])
         return image, torch.from_numpy(mask.copy())
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
