@@ -237,14 +237,3 @@ class DatasetManifest:
                 raise CvtoolError(f"dataset directory {directory} does not exist", hint)
             raise CvtoolError(f"{directory} is not a prepared dataset: no {DATASET_MANIFEST}", hint)
         return cls.from_dict(read_json(path, "dataset manifest"), where=str(path))
-
-
-def read_split_list(directory: str | os.PathLike[str], split: str) -> list[str]:
-    """Image file names of a segmentation split (`splits/<split>.txt`, one per line).
-
-    Each name is a file in `images/`; its mask is `masks/<stem>.png`.
-    """
-    path = Path(directory) / "splits" / f"{split}.txt"
-    if not path.is_file():
-        raise CvtoolError(f"split {split!r} not found: {path}")
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]

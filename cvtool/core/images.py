@@ -115,21 +115,19 @@ def read_image(path: Path) -> Any:
         raise CvtoolError(f"cannot decode image {path}: {e}") from None
 
 
-def read_mask(path: Path, num_classes: int, ignore_index: int) -> np.ndarray:
-    """A class-index mask as a uint8 `(H, W)` array, checked against the class count."""
-    from PIL import Image
+def read_index_png(path: str | os.PathLike[str], what: str = "mask") -> np.ndarray:
+    """A single-channel (greyscale or palette) 8-bit PNG as its `(H, W)` uint8 indices."""
+    with load_pixels(path, what) as im:
+        if im.mode not in ("L", "P"):
+            raise CvtoolError(
+                f"{what} {path} is a {im.mode} image, not a single-channel class-index PNG"
+            )
+        return np.asarray(im, dtype=np.uint8)
 
-    if not path.is_file():
-        raise CvtoolError(f"mask not found: {path}", "re-run `cvtool prepare` for this dataset")
-    try:
-        with Image.open(path) as im:
-            if im.mode not in ("L", "P"):
-                raise CvtoolError(
-                    f"mask {path} is a {im.mode} image, not a single-channel class-index PNG"
-                )
-            mask = np.asarray(im, dtype=np.uint8)
-    except OSError as e:
-        raise CvtoolError(f"cannot read mask {path}: {e}") from None
+
+def read_mask(path: str | os.PathLike[str], num_classes: int, ignore_index: int) -> np.ndarray:
+    """A class-index mask as a uint8 `(H, W)` array, checked against the class count."""
+    mask = read_index_png(path)
     bad = (mask >= num_classes) & (mask != ignore_index)
     if bad.any():
         raise CvtoolError(
