@@ -44,6 +44,15 @@ class ClassScores:
         return float(self.tp.sum() / total) if total else float("nan")
 
 
+def class_iou(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """IoU `tp / (tp + fp + fn)` of each class of `(..., n, n)` confusion counts, and whether
+    the class occurs (in the labels or the predictions); the IoU is 0 where it does not."""
+    cm = np.asarray(confusion, dtype=np.float64)
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    union = cm.sum(axis=-1) + cm.sum(axis=-2) - tp
+    return safe_ratio(tp, union), union > 0
+
+
 def class_scores(confusion: np.ndarray) -> ClassScores:
     """Support, predictions, precision, recall and F1 of each class of a confusion matrix."""
     cm = np.asarray(confusion, dtype=np.int64)
@@ -95,10 +104,9 @@ class SegmentationScores:
 def scores_from_confusion(confusion: np.ndarray) -> SegmentationScores:
     """Derive IoU, Dice/F1, precision, recall and the summary accuracies from a matrix."""
     c = class_scores(confusion)
-    tp, support, present = c.tp, c.support, c.present
-    fp, fn = c.predicted - tp, support - tp
+    support, present = c.support, c.present
     nan = np.where(present, 1.0, np.nan)
-    iou = safe_ratio(tp, tp + fp + fn) * nan
+    iou = class_iou(c.confusion)[0] * nan
     recall = c.recall * nan
     total = support.sum()
     has_support = support > 0

@@ -69,8 +69,8 @@ class Headline:
         return {self[k].label: values[k] for k in keys if values.get(k) is not None}
 
 
-def _ece(compared: bool = True) -> Metric:
-    return Metric("ece", "ECE", higher_is_better=False, compared=compared)
+ECE = Metric("ece", "ECE", higher_is_better=False)
+MCE = Metric("mce", "MCE", higher_is_better=False, compared=False)
 
 
 HEADLINES: dict[str, Headline] = {
@@ -84,8 +84,8 @@ HEADLINES: dict[str, Headline] = {
                 Metric("mean_class_accuracy", "mean class acc"),
                 Metric("fw_iou", "fw IoU"),
                 Metric("mean_ap", "mAP (pixel)"),
-                _ece(),
-                Metric("mce", "MCE", higher_is_better=False, compared=False),
+                ECE,
+                MCE,
             ),
         ),
         Headline(
@@ -95,8 +95,8 @@ HEADLINES: dict[str, Headline] = {
                 Metric("macro_precision", "macro P", compared=False),
                 Metric("macro_recall", "macro R", compared=False),
                 Metric("macro_f1", "macro F1"),
-                _ece(),
-                Metric("mce", "MCE", higher_is_better=False, compared=False),
+                ECE,
+                MCE,
             ),
         ),
         Headline(
@@ -108,7 +108,7 @@ HEADLINES: dict[str, Headline] = {
                 Metric("AP_small", "AP small", digits=3),
                 Metric("AP_medium", "AP medium", digits=3),
                 Metric("AP_large", "AP large", digits=3),
-                _ece(),
+                ECE,
             ),
         ),
         Headline(

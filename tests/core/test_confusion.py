@@ -74,7 +74,7 @@ def test_merge_equals_single_pass_and_rejects_bad_ids() -> None:
         ConfusionMatrix(3).update(np.zeros((2, 2)), np.zeros((2, 3)))
 
 
-def test_dice_is_f1_and_matches_its_own_formula_bit_for_bit() -> None:
+def test_dice_is_f1_and_both_ratios_match_their_formulas_bit_for_bit() -> None:
     from cvtool.classify.metrics import ClassificationMetrics
     from cvtool.core.confusion import class_scores
 
@@ -87,6 +87,8 @@ def test_dice_is_f1_and_matches_its_own_formula_bit_for_bit() -> None:
     fp, fn = cm.sum(axis=0) - tp, cm.sum(axis=1) - tp
     dice = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(6), where=(2 * tp + fp + fn) > 0)
     np.testing.assert_array_equal(scores.dice, np.where(scores.present, dice, np.nan))
+    iou = np.divide(tp, tp + fp + fn, out=np.zeros(6), where=(tp + fp + fn) > 0)
+    np.testing.assert_array_equal(scores.iou, np.where(scores.present, iou, np.nan))
     assert scores.dice is scores.f1
     classification = ClassificationMetrics(6)
     classification.confusion[:] = cm
