@@ -21,7 +21,7 @@ from cvtool.classify.metrics import ClassificationMetrics
 from cvtool.classify.plots import Misclassified, plot_misclassified, plot_tsne
 from cvtool.classify.report import CLASS_COLUMNS, write_classification_report
 from cvtool.classify.split import ClassSplit, load_class_split
-from cvtool.core.artifacts import csv_text, staged_output_dir
+from cvtool.core.artifacts import atomic_write_text, csv_text, staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.evaldir import FAILURES_DIR, EvalOutcome, EvalSettings
 from cvtool.core.images import read_rgb
@@ -105,7 +105,7 @@ def _write_embedding(emb: Embedding, class_names: list[str], staging: Path, titl
         [s, n, class_names[c], *np.round(a, 4).tolist(), *np.round(b, 4).tolist()]
         for s, n, c, a, b in zip(emb.splits, emb.names, emb.labels, emb.xy, emb.xyz, strict=True)
     )
-    (staging / "tsne.csv").write_text(csv_text(header, rows))
+    atomic_write_text(staging / "tsne.csv", csv_text(header, rows))
     what = f"{title}: t-SNE of {emb.feature_dim}-d penultimate features"
     for coords, file in ((emb.xy, "plots/tsne_2d.png"), (emb.xyz, "plots/tsne_3d.png")):
         plot_tsne(coords, emb.labels, emb.splits, class_names, staging / file, what)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
-from cvtool.core.artifacts import atomic_write_text, read_json
+from cvtool.core.artifacts import atomic_write_text, csv_text, read_json
 from cvtool.core.console import console
 from cvtool.core.errors import CvtoolError
 from cvtool.core.evaldir import METRICS_FILE
@@ -82,17 +80,17 @@ def load_comparison(eval_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
 
 
 def to_csv(comparison: Comparison) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["model", "split", "images", *(m.key for m in comparison.columns), "eval_dir"])
+    header = ["model", "split", "images", *(m.key for m in comparison.columns), "eval_dir"]
+    rows = []
     for i, label in enumerate(comparison.labels):
         values = [
-            "" if v is None else m.format(v)
+            None if v is None else m.format(v)
             for m, (v, _) in zip(comparison.columns, comparison.cells(i), strict=True)
         ]
-        row = [label, comparison.splits[i], comparison.images[i], *values, comparison.dirs[i]]
-        writer.writerow(row)
-    return buffer.getvalue()
+        rows.append(
+            [label, comparison.splits[i], comparison.images[i], *values, comparison.dirs[i]]
+        )
+    return csv_text(header, rows)
 
 
 def to_markdown(comparison: Comparison) -> str:

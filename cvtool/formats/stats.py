@@ -13,8 +13,8 @@ from cvtool.core.figures import pyplot, save_figure
 from cvtool.core.images import read_index_png
 from cvtool.core.layout import MASKS_DIR, mask_name, read_split_csv, read_split_list
 from cvtool.core.parallel import parallel_map
+from cvtool.formats.layout import pixel_row
 
-IGNORE_ROW = "ignore"
 INVALID_ROW = "invalid"  # mask values that are neither a class nor the ignore index
 
 
@@ -53,8 +53,7 @@ def _segmentation(directory: Path, manifest: DatasetManifest, workers: int | Non
         total = np.zeros(256, dtype=np.int64)
         for c in parallel_map(mask_value_counts, paths, workers, f"{split} masks"):
             total += c
-        row = {name: int(total[i]) for i, name in enumerate(manifest.class_names)}
-        row[IGNORE_ROW] = int(total[ignore])
+        row = pixel_row(total, manifest.class_names, ignore)
         row[INVALID_ROW] = int(total.sum() - total[:k].sum() - total[ignore])
         counts[split] = row
     return counts
@@ -75,7 +74,7 @@ def class_distribution(directory: str | Path, workers: int | None = None) -> Cla
     manifest = DatasetManifest.load(directory)
     if manifest.task == "segmentation":
         counts = _segmentation(directory, manifest, workers)
-        rows = [*manifest.class_names, IGNORE_ROW, INVALID_ROW]
+        rows = [*manifest.class_names, "ignore", INVALID_ROW]
         return ClassDistribution(manifest.task, "pixels", rows, counts)
     counts = _classification(directory, manifest)
     return ClassDistribution(manifest.task, "images", manifest.class_names, counts)

@@ -22,7 +22,7 @@ from cvtool.core.errors import CvtoolError
 from cvtool.core.evaldir import FAILURES_DIR, METRICS_FILE, EvalOutcome, EvalSettings
 from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
-from cvtool.core.palette import colorize
+from cvtool.core.palette import class_colors, colorize
 from cvtool.core.parallel import parallel_map
 from cvtool.core.provenance import provenance
 from cvtool.core.tables import print_metrics
@@ -51,7 +51,7 @@ class _Recorder:
     def __init__(self, staging: Path, split: EvalSplit, with_scores: bool, s: EvalSettings):
         m = split.manifest
         self.staging, self.split, self.settings = staging, split, s
-        self.colors = np.array([c.color for c in m.classes], dtype=np.uint8)
+        self.colors = class_colors(m.classes)
         self.evaluator = SegmentationEvaluator(m.num_classes, m.ignore_index, with_scores, s.bins)
         self.failures: WorstK[Failure] = WorstK(s.max_failures)  # lowest IoU, then name
         self._file = (staging / PER_IMAGE_FILE).open("w", newline="")
