@@ -19,6 +19,7 @@ import numpy as np
 
 from cvtool.core.artifacts import SCHEMA_VERSION, atomic_write_json, atomic_write_text, csv_text
 from cvtool.core.calibration import CalibrationResult
+from cvtool.core.headline import headline_spec
 from cvtool.core.plots import plot_confusion, plot_reliability
 
 METRICS_FILE = "metrics.json"
@@ -65,7 +66,8 @@ def finite(value: Any) -> float | None:
 class EvalResult:
     """A task's scores in the form every eval dir records.
 
-    `rows` are the per-class entries of `metrics.json` (`csv_skip` names fields left out of
+    `headline` holds (at least) the task's headline metrics (`cvtool.core.headline`); `rows`
+    are the per-class entries of `metrics.json` (`csv_skip` names fields left out of
     `per_class.csv`); `calibration_info` says what the confidence is, or (with no calibration)
     why there is none; `sections` are the task's own parts of `metrics.json`.
     """
@@ -116,7 +118,7 @@ def write_eval_dir(
         "task": result.task,
         **context,
         "images": result.images,
-        "headline": {k: finite(v) for k, v in result.headline.items()},
+        "headline": {k: finite(result.headline[k]) for k in headline_spec(result.task).keys},
         "classes": result.rows,
         "absent_classes": result.absent,
         **result.sections,
