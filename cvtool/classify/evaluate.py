@@ -26,7 +26,6 @@ from cvtool.core.errors import CvtoolError
 from cvtool.core.evaldir import FAILURES_DIR, EvalOutcome, EvalSettings
 from cvtool.core.images import read_rgb
 from cvtool.core.inference import Inference
-from cvtool.core.provenance import provenance
 from cvtool.core.tables import print_metrics
 from cvtool.core.worst import WorstK
 
@@ -145,7 +144,6 @@ def evaluate_classifier(
                 "max_failures": settings.max_failures,
                 "tsne_max": settings.tsne_max,
             },
-            **provenance("torch", "torchvision"),
             "failures": gallery,
             "misclassified": failures.offered,
             "gallery": GALLERY_FILE if gallery else None,

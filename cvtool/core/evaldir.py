@@ -21,6 +21,7 @@ from cvtool.core.artifacts import SCHEMA_VERSION, atomic_write_json, atomic_writ
 from cvtool.core.calibration import CalibrationResult
 from cvtool.core.headline import headline_spec
 from cvtool.core.plots import plot_confusion, plot_reliability
+from cvtool.core.provenance import provenance
 
 METRICS_FILE = "metrics.json"
 PER_CLASS_FILE = "per_class.csv"
@@ -28,6 +29,7 @@ CONFUSION_FILE = "confusion.csv"
 CALIBRATION_FILE = "calibration.json"
 PLOTS_DIR = "plots"
 FAILURES_DIR = "failures"
+EVAL_PACKAGES = ("torch", "torchvision")  # their versions go into metrics.json
 
 
 @dataclass
@@ -108,7 +110,8 @@ def write_calibration(
 def write_eval_dir(
     out: Path, result: EvalResult, context: dict[str, Any], title: str
 ) -> dict[str, Any]:
-    """Write the shared tables, plots and `metrics.json` into `out`; return the metrics dict."""
+    """Write the shared tables, plots and `metrics.json` (with `context` and the provenance)
+    into `out`; return the metrics dict."""
     table = [{k: v for k, v in r.items() if k not in result.csv_skip} for r in result.rows]
     atomic_write_text(out / PER_CLASS_FILE, csv_text(list(table[0]), (r.values() for r in table)))
     write_confusion(out, result.confusion, result.class_names, title)
@@ -117,6 +120,7 @@ def write_eval_dir(
         "schema_version": SCHEMA_VERSION,
         "task": result.task,
         **context,
+        **provenance(*EVAL_PACKAGES),
         "images": result.images,
         "headline": {k: finite(result.headline[k]) for k in headline_spec(result.task).keys},
         "classes": result.rows,

@@ -24,7 +24,6 @@ from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_p
 from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
 from cvtool.core.palette import class_colors, colorize
 from cvtool.core.parallel import parallel_map
-from cvtool.core.provenance import provenance
 from cvtool.core.tables import print_metrics
 from cvtool.core.worst import WorstK
 from cvtool.segment.metrics import SegmentationEvaluator
@@ -118,7 +117,6 @@ def _context(split: EvalSplit, source: dict[str, Any], s: EvalSettings, shard: A
             "fail_threshold": s.fail_threshold,
             "max_failures": s.max_failures,
         },
-        **provenance("torch", "torchvision"),
     }
 
 
@@ -226,7 +224,6 @@ def merge_evaluations(
         context = {key: first[key] for key in ("source", "dataset", "split", "settings")} | {
             "shard": None,
             "merged_from": [str(d) for d in dirs],
-            **provenance("torch", "torchvision"),
             "failures": failures,
             "failure_candidates": sum(int(m.get("failure_candidates", 0)) for m in metas),
         }
