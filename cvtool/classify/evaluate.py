@@ -10,59 +10,40 @@ is built in a staging directory and swapped in when complete.
 from __future__ import annotations
 
 import csv
-import heapq
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cvtool.classify.embedding import MIN_POINTS, Embedding, embed
-from cvtool.classify.inference import Inference, predict_split
+from cvtool.classify.inference import predict_split
 from cvtool.classify.metrics import ClassificationMetrics
 from cvtool.classify.plots import Misclassified, plot_misclassified, plot_tsne
-from cvtool.classify.report import print_classification, write_classification_report
+from cvtool.classify.report import CLASS_COLUMNS, write_classification_report
 from cvtool.classify.split import ClassSplit, load_class_split
-from cvtool.core.artifacts import invocation, staged_output_dir, utc_now
+from cvtool.core.artifacts import atomic_write_text, csv_text, staged_output_dir
 from cvtool.core.errors import CvtoolError
+from cvtool.core.evaldir import FAILURES_DIR, EvalOutcome, EvalSettings
 from cvtool.core.images import read_rgb
-from cvtool.segment.evaluate import EvalOutcome, EvalSettings
-from cvtool.segment.report import csv_text
+from cvtool.core.inference import Inference
+from cvtool.core.tables import print_metrics
+from cvtool.core.worst import WorstK
 
 PREDICTIONS_FILE = "predictions.csv"
-GALLERY_FILE = "failures/misclassified.png"
+GALLERY_FILE = f"{FAILURES_DIR}/misclassified.png"
 TSNE_SPLITS = ("train", "val")
 
 
-class _Failures:
-    """The `limit` misclassified images with the highest confidence, streamed with a heap."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.count = 0
-        self._heap: list[tuple[float, int, int, int]] = []
-
-    def offer(self, index: int, label: int, pred: int, confidence: float) -> None:
-        if label == pred:
-            return
-        self.count += 1
-        entry = (confidence, -index, label, pred)
-        if len(self._heap) < self.limit:
-            heapq.heappush(self._heap, entry)
-        elif self.limit and entry > self._heap[0]:
-            heapq.heapreplace(self._heap, entry)
-
-    def worst_first(self) -> list[tuple[int, int, int, float]]:
-        """`(index, label, predicted, confidence)`, most confident first, ties by position."""
-        ordered = sorted(self._heap, reverse=True)
-        return [(-neg, label, pred, conf) for conf, neg, label, pred in ordered]
+# The most confident mistakes first, ties by position: `(index, label, predicted, confidence)`.
+Mistakes = WorstK[tuple[int, int, int, float]]
 
 
 def _score_split(
     checkpoint: Any, split: ClassSplit, staging: Path, s: EvalSettings, run: Inference
-) -> tuple[ClassificationMetrics, _Failures]:
-    names = [c.name for c in split.manifest.classes]
+) -> tuple[ClassificationMetrics, Mistakes]:
+    names = split.manifest.class_names
     metrics = ClassificationMetrics(len(names), s.bins)
-    failures = _Failures(s.max_failures)
+    failures: Mistakes = WorstK(s.max_failures)
     with (staging / PREDICTIONS_FILE).open("w", newline="") as f:
         rows = csv.writer(f, lineterminator="\n")
         rows.writerow(["path", "label", "predicted", "confidence", "correct"])
@@ -75,12 +56,13 @@ def _score_split(
                 rows.writerow(
                     [split.names[index], names[label], names[p], f"{c:.6f}", int(label == p)]
                 )
-                failures.offer(index, int(label), int(p), float(c))
+                if label != p:
+                    failures.offer((-float(c), index), (index, int(label), int(p), float(c)))
     return metrics, failures
 
 
-def _gallery(split: ClassSplit, failures: _Failures, staging: Path, title: str) -> list[dict]:
-    names = [c.name for c in split.manifest.classes]
+def _gallery(split: ClassSplit, failures: Mistakes, staging: Path, title: str) -> list[dict]:
+    names = split.manifest.class_names
     worst = failures.worst_first()
     items = [
         Misclassified(read_rgb(split.paths[i]), split.names[i], names[t], names[p], c)
@@ -122,7 +104,7 @@ def _write_embedding(emb: Embedding, class_names: list[str], staging: Path, titl
         [s, n, class_names[c], *np.round(a, 4).tolist(), *np.round(b, 4).tolist()]
         for s, n, c, a, b in zip(emb.splits, emb.names, emb.labels, emb.xy, emb.xyz, strict=True)
     )
-    (staging / "tsne.csv").write_text(csv_text(header, rows))
+    atomic_write_text(staging / "tsne.csv", csv_text(header, rows))
     what = f"{title}: t-SNE of {emb.feature_dim}-d penultimate features"
     for coords, file in ((emb.xy, "plots/tsne_2d.png"), (emb.xyz, "plots/tsne_3d.png")):
         plot_tsne(coords, emb.labels, emb.splits, class_names, staging / file, what)
@@ -162,10 +144,8 @@ def evaluate_classifier(
                 "max_failures": settings.max_failures,
                 "tsne_max": settings.tsne_max,
             },
-            "created": utc_now(),
-            "command": invocation(),
             "failures": gallery,
-            "misclassified": failures.count,
+            "misclassified": failures.offered,
             "gallery": GALLERY_FILE if gallery else None,
             "tsne": _write_embedding(emb, class_names, staging, source["name"]) if emb else None,
         }
@@ -173,5 +153,5 @@ def evaluate_classifier(
         written = write_classification_report(
             staging, report, eval_split.manifest.classes, context, notes, title
         )
-    print_classification(written, title)
+    print_metrics(written, title, CLASS_COLUMNS)
     return EvalOutcome(Path(out), written["headline"], written)

@@ -2,8 +2,8 @@
 penultimate-layer features (the input of the last linear layer, taken with a forward hook).
 
 Images are decoded in worker processes (no torch there), preprocessed on the device exactly as
-in validation (the checkpoint's resize, centre crop and normalisation) and batched; consecutive
-images of equal size share a batch (a preprocessing without a fixed size keeps their shapes).
+in validation (the checkpoint's resize, centre crop and normalisation) and run in batches of
+equal-size images (`cvtool.core.inference.predict_batches`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from cvtool.classify.split import ClassSplit
-from cvtool.core.inference import Inference
+from cvtool.core.images import read_rgb_chw
+from cvtool.core.inference import Inference, predict_batches
 from cvtool.core.parallel import parallel_map
-from cvtool.segment.samples import load_image_chw
 
 
 @dataclass
@@ -50,36 +50,22 @@ def predict_split(
     from cvtool.core.transforms import eval_transform
 
     transform = eval_transform(**checkpoint.preprocess.to_dict())
-    device = run.device
-    model = checkpoint.model.to(device).eval()
-    autocast = device.type == "cuda" and run.amp
     captured: list[Any] = []
     hook = None
     if features:
-        layer = penultimate_layer(model)
+        layer = penultimate_layer(checkpoint.model)
         hook = layer.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
 
-    def forward(start: int, group: list[Any]) -> PredictedBatch:
-        captured.clear()
-        with torch.inference_mode(), torch.autocast(device.type, enabled=autocast):
-            logits = model(torch.stack(group))
-        probs = logits.float().softmax(dim=1)
-        feats = captured[0].float().flatten(1).cpu().numpy() if features else None
-        return PredictedBatch(start, probs, feats)
+    def tensor(sample: tuple[int, np.ndarray]) -> Any:
+        return transform(torch.from_numpy(sample[1]).to(run.device))
 
     description = f"{'features of' if features else 'classifying'} {split.split} images"
-    images = parallel_map(load_image_chw, split.paths, run.workers, description)
-    pending: list[Any] = []
-    start = 0
+    images = parallel_map(read_rgb_chw, split.paths, run.workers, description)
     try:
-        for index, image in enumerate(images):
-            tensor = transform(torch.from_numpy(image).to(device))
-            if pending and (len(pending) == run.batch_size or pending[0].shape != tensor.shape):
-                yield forward(start, pending)
-                pending, start = [], index
-            pending.append(tensor)
-        if pending:
-            yield forward(start, pending)
+        for group, logits in predict_batches(checkpoint.model, enumerate(images), tensor, run):
+            feats = captured[0].float().flatten(1).cpu().numpy() if features else None
+            captured.clear()
+            yield PredictedBatch(group[0][0], logits.softmax(dim=1), feats)
     finally:
         if hook is not None:
             hook.remove()

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cvtool.core.calibration import CalibrationBins, CalibrationResult, to_numpy
-from cvtool.core.confusion import safe_ratio
+from cvtool.core.confusion import class_scores
 
 
 @dataclass
@@ -60,24 +60,18 @@ def scores_from_confusion(
     confusion: np.ndarray, calibration: CalibrationResult
 ) -> ClassificationReport:
     """Per-class precision, recall, F1 and support, accuracy and macro means of a matrix."""
-    cm = np.asarray(confusion, dtype=np.int64)
-    tp = np.diag(cm).astype(np.float64)
-    support, predicted = cm.sum(axis=1), cm.sum(axis=0)
-    precision, recall = safe_ratio(tp, predicted), safe_ratio(tp, support)
-    f1 = safe_ratio(2 * tp, support + predicted)
-    present = (support + predicted) > 0
-    total = support.sum()
+    c = class_scores(confusion)
     return ClassificationReport(
-        confusion=cm,
-        precision=precision,
-        recall=recall,
-        f1=f1,
-        support=support,
-        present=present,
-        accuracy=float(tp.sum() / total) if total else float("nan"),
-        macro_precision=_macro(precision, present),
-        macro_recall=_macro(recall, present),
-        macro_f1=_macro(f1, present),
+        confusion=c.confusion,
+        precision=c.precision,
+        recall=c.recall,
+        f1=c.f1,
+        support=c.support,
+        present=c.present,
+        accuracy=c.accuracy,
+        macro_precision=_macro(c.precision, c.present),
+        macro_recall=_macro(c.recall, c.present),
+        macro_f1=_macro(c.f1, c.present),
         calibration=calibration,
     )
 

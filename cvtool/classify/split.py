@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from cvtool.core.artifacts import DatasetManifest
-from cvtool.core.errors import CvtoolError
+from cvtool.core.layout import load_manifest, read_split_csv, require_files, require_nonempty
 
 
 @dataclass
@@ -37,22 +37,10 @@ class ClassSplit:
 
 def load_class_split(data_dir: str | os.PathLike[str], split: str) -> ClassSplit:
     """Read `splits/<split>.csv`, refusing an empty split, unknown labels or missing images."""
-    from cvtool.classify.dataset import ClassificationDataset
-
     data_dir = Path(data_dir)
-    manifest = DatasetManifest.load(data_dir)
-    if manifest.task != "classification":
-        raise CvtoolError(
-            f"{data_dir} is a {manifest.task} dataset; a classifier needs an image-folder "
-            "classification dataset (`cvtool prepare folder`)"
-        )
-    dataset = ClassificationDataset(data_dir, split)
-    missing = [p for p in dataset.paths if not (data_dir / p).is_file()]
-    if missing:
-        raise CvtoolError(
-            f"{len(missing)} of {len(dataset.paths)} images of split {split!r} are missing, "
-            f"e.g. {data_dir / missing[0]}",
-            "re-run `cvtool prepare folder` for this dataset",
-        )
-    labels = np.asarray(dataset.labels, dtype=np.int64)
-    return ClassSplit(data_dir, split, manifest, list(dataset.paths), labels)
+    manifest = load_manifest(data_dir, "classification")
+    names, labels = read_split_csv(data_dir, split, manifest.class_names)
+    require_nonempty(names, data_dir, split, ".csv")
+    hint = "re-run `cvtool prepare folder` for this dataset"
+    require_files([data_dir / name for name in names], "images", split, hint)
+    return ClassSplit(data_dir, split, manifest, names, np.asarray(labels, dtype=np.int64))

@@ -7,20 +7,20 @@ Whole output directories are built in a hidden staging directory and swapped in 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
-import shlex
 import shutil
-import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
 from cvtool.core.errors import CvtoolError
+from cvtool.core.provenance import invocation, utc_now
 
 SCHEMA_VERSION = 1
 IGNORE_INDEX = 255
@@ -66,6 +66,15 @@ def _json_default(obj: Any) -> Any:
     if hasattr(obj, "tolist"):  # numpy scalars and arrays
         return obj.tolist()
     raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text with newline line ends; None cells are written empty."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return buffer.getvalue()
 
 
 def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
@@ -118,16 +127,6 @@ def staged_output_dir(out: str | os.PathLike[str], overwrite: bool = False) -> I
         os.replace(staging, out)
 
 
-def invocation() -> str:
-    """The command line of this process, shell-quoted, for provenance in manifests."""
-    argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else []
-    return shlex.join(argv)
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 # --------------------------------------------------------------------------- dataset manifest
 @dataclass(frozen=True)
 class ClassInfo:
@@ -152,13 +151,14 @@ class DatasetManifest:
     """`dataset.json`: what a prepared dataset directory contains.
 
     Segmentation masks hold class ids `0..len(classes)-1` and `ignore_index` for unlabelled
-    pixels. Classification sets list `path,label` rows in `splits/<split>.csv`.
+    pixels. Classification sets list `path,label` rows in `splits/<split>.csv`. `command` and
+    `created` default to this process's (`cvtool.core.provenance`).
     """
 
     task: Task
     classes: list[ClassInfo]
     source: dict[str, Any] = field(default_factory=dict)
-    command: str = ""
+    command: str = field(default_factory=invocation)
     created: str = field(default_factory=utc_now)
     ignore_index: int = IGNORE_INDEX
     splits: dict[str, int] = field(default_factory=dict)
@@ -240,14 +240,3 @@ class DatasetManifest:
                 raise CvtoolError(f"dataset directory {directory} does not exist", hint)
             raise CvtoolError(f"{directory} is not a prepared dataset: no {DATASET_MANIFEST}", hint)
         return cls.from_dict(read_json(path, "dataset manifest"), where=str(path))
-
-
-def read_split_list(directory: str | os.PathLike[str], split: str) -> list[str]:
-    """Image file names of a segmentation split (`splits/<split>.txt`, one per line).
-
-    Each name is a file in `images/`; its mask is `masks/<stem>.png`.
-    """
-    path = Path(directory) / "splits" / f"{split}.txt"
-    if not path.is_file():
-        raise CvtoolError(f"split {split!r} not found: {path}")
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]

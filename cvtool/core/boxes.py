@@ -10,6 +10,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def box_area(boxes: np.ndarray) -> np.ndarray:
+    """`w * h` of xywh boxes (COCO's box area)."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    return b[:, 2] * b[:, 3]
+
+
+def xywh_to_xyxy(boxes: np.ndarray) -> np.ndarray:
+    """`x, y, w, h` (top-left) -> `x0, y0, x1, y1`."""
+    out = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+    out[:, 2:] += out[:, :2]
+    return out
+
+
 def box_iou(
     boxes_a: np.ndarray, boxes_b: np.ndarray, crowd_b: np.ndarray | None = None
 ) -> np.ndarray:
@@ -18,15 +31,12 @@ def box_iou(
     For a crowd box in `b` the denominator is the area of the `a` box alone, as in COCO, so a
     detection lying inside a crowd region counts as covered by it.
     """
-    a = np.asarray(boxes_a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(boxes_b, dtype=np.float64).reshape(-1, 4)
-    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
-    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.minimum(ax2[:, None], bx2[None, :]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    ih = np.minimum(ay2[:, None], by2[None, :]) - np.maximum(a[:, None, 1], b[None, :, 1])
+    a, b = xywh_to_xyxy(boxes_a), xywh_to_xyxy(boxes_b)
+    iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
+    ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
     inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-    area_a = (a[:, 2] * a[:, 3])[:, None]
-    area_b = (b[:, 2] * b[:, 3])[None, :]
+    area_a = box_area(boxes_a)[:, None]
+    area_b = box_area(boxes_b)[None, :]
     union = area_a + area_b - inter
     if crowd_b is not None:
         union = np.where(np.asarray(crowd_b, dtype=bool)[None, :], area_a, union)
@@ -42,9 +52,8 @@ def corners(boxes: np.ndarray) -> np.ndarray:
     Areas come from the corners, as in TrackEval's `_calculate_box_ious`, so IoUs built from
     these agree with TrackEval's to the bit and threshold ties fall the same way.
     """
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    x1, y1 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    return np.stack([b[:, 0], b[:, 1], x1, y1, (x1 - b[:, 0]) * (y1 - b[:, 1])])
+    x0, y0, x1, y1 = xywh_to_xyxy(boxes).T
+    return np.stack([x0, y0, x1, y1, (x1 - x0) * (y1 - y0)])
 
 
 def iou_pairs(ca: np.ndarray, cb: np.ndarray) -> np.ndarray:

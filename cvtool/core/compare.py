@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,32 +10,19 @@ from typing import Any
 
 from rich.table import Table
 
-from cvtool.core.artifacts import atomic_write_text, read_json
+from cvtool.core.artifacts import atomic_write_text, csv_text, read_json
 from cvtool.core.console import console, literal, warn
 from cvtool.core.errors import CvtoolError
+from cvtool.core.evaldir import METRICS_FILE
+from cvtool.core.headline import HEADLINES, Metric
 
-# task -> (metrics.json headline key, column label, higher is better)
-COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
-    "segmentation": [
-        ("miou", "mIoU", True),
-        ("pixel_accuracy", "pixel acc", True),
-        ("mean_class_accuracy", "mean class acc", True),
-        ("fw_iou", "fw IoU", True),
-        ("mean_ap", "mAP", True),
-        ("ece", "ECE", False),
-    ],
-    "classification": [
-        ("accuracy", "accuracy", True),
-        ("macro_f1", "macro F1", True),
-        ("ece", "ECE", False),
-    ],
-}
+EVAL_TASKS = ("segmentation", "classification")  # the tasks whose eval dirs hold metrics.json
 
 
 @dataclass
 class Comparison:
     task: str
-    columns: list[tuple[str, str, bool]]
+    columns: tuple[Metric, ...]
     labels: list[str]
     splits: list[str]
     images: list[int]
@@ -47,10 +32,9 @@ class Comparison:
     def cells(self, row: int) -> list[tuple[float | None, bool]]:
         """`(value, is the best of its column)` for each metric column of one row."""
         out = []
-        for key, _, higher in self.columns:
-            present = [v[key] for v in self.values if v.get(key) is not None]
-            best = (max(present) if higher else min(present)) if present else None
-            value = self.values[row].get(key)
+        for metric in self.columns:
+            best = metric.best(v.get(metric.key) for v in self.values)
+            value = self.values[row].get(metric.key)
             out.append((value, value is not None and value == best))
         return out
 
@@ -65,7 +49,7 @@ def load_comparison(eval_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     dirs = [Path(d) for d in eval_dirs]
     if not dirs:
         raise CvtoolError("no eval directories to compare")
-    metas = [read_json(d / "metrics.json", "eval metrics") for d in dirs]
+    metas = [read_json(d / METRICS_FILE, "eval metrics") for d in dirs]
     by_task: dict[str, list[str]] = {}
     for d, m in zip(dirs, metas, strict=True):
         by_task.setdefault(str(m.get("task")), []).append(str(d))
@@ -76,17 +60,17 @@ def load_comparison(eval_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
             "their metrics differ (mIoU vs accuracy); compare each task's eval dirs separately",
         )
     task = next(iter(by_task))
-    if task not in COLUMNS:
-        raise CvtoolError(f"{dirs[0] / 'metrics.json'}: unknown task {task!r}")
+    if task not in EVAL_TASKS:
+        raise CvtoolError(f"{dirs[0] / METRICS_FILE}: unknown task {task!r}")
     labels = [_label(d, m) for d, m in zip(dirs, metas, strict=True)]
     if len(set(labels)) < len(labels):  # same run names: fall back to the paths
         labels = [str(d) for d in dirs]
     for d, m in zip(dirs, metas, strict=True):
         if "headline" not in m:
-            raise CvtoolError(f"{d / 'metrics.json'} has no headline metrics")
+            raise CvtoolError(f"{d / METRICS_FILE} has no headline metrics")
     return Comparison(
         task=task,
-        columns=COLUMNS[task],
+        columns=HEADLINES[task].compared,
         labels=labels,
         splits=[str(m.get("split", "")) for m in metas],
         images=[int(m.get("images", 0)) for m in metas],
@@ -96,33 +80,30 @@ def load_comparison(eval_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
 
 
 def to_csv(comparison: Comparison) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
-        ["model", "split", "images", *(k for k, _, _ in comparison.columns), "eval_dir"]
-    )
+    header = ["model", "split", "images", *(m.key for m in comparison.columns), "eval_dir"]
+    rows = []
     for i, label in enumerate(comparison.labels):
-        values = ["" if v is None else f"{v:.4f}" for v, _ in comparison.cells(i)]
-        row = [label, comparison.splits[i], comparison.images[i], *values, comparison.dirs[i]]
-        writer.writerow(row)
-    return buffer.getvalue()
-
-
-def _arrow(higher: bool) -> str:
-    return "↑" if higher else "↓"
+        values = [
+            None if v is None else m.format(v)
+            for m, (v, _) in zip(comparison.columns, comparison.cells(i), strict=True)
+        ]
+        rows.append(
+            [label, comparison.splits[i], comparison.images[i], *values, comparison.dirs[i]]
+        )
+    return csv_text(header, rows)
 
 
 def to_markdown(comparison: Comparison) -> str:
     """A GitHub table; the best value of each column in bold."""
-    header = ["model", "split", "images", *(label for _, label, _ in comparison.columns)]
+    header = ["model", "split", "images", *(m.label for m in comparison.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 3 + "---:|" * len(comparison.columns)]
     for i, label in enumerate(comparison.labels):
         cells = [label, comparison.splits[i], str(comparison.images[i])]
-        for value, best in comparison.cells(i):
-            text = "—" if value is None else f"{value:.4f}"
+        for metric, (value, best) in zip(comparison.columns, comparison.cells(i), strict=True):
+            text = metric.format(value)
             cells.append(f"**{text}**" if best else text)
         lines.append("| " + " | ".join(cells) + " |")
-    arrows = ", ".join(f"{label} {_arrow(higher)}" for _, label, higher in comparison.columns)
+    arrows = ", ".join(f"{m.label} {m.arrow}" for m in comparison.columns)
     return "\n".join(lines) + f"\n\nBest per column in bold ({arrows}).\n"
 
 
@@ -137,12 +118,14 @@ def print_comparison(comparison: Comparison) -> None:
     if not uniform:
         table.add_column("split", overflow="fold")
         table.add_column("images", justify="right", overflow="fold")
-    for _, label, higher in comparison.columns:
-        table.add_column(f"{label} {_arrow(higher)}", justify="right", min_width=6, overflow="fold")
+    for metric in comparison.columns:
+        table.add_column(
+            f"{metric.label} {metric.arrow}", justify="right", min_width=6, overflow="fold"
+        )
     for i, label in enumerate(comparison.labels):
         cells = [
-            "—" if value is None else f"[bold green]{value:.4f}[/]" if best else f"{value:.4f}"
-            for value, best in comparison.cells(i)
+            f"[bold green]{metric.format(value)}[/]" if best else metric.format(value)
+            for metric, (value, best) in zip(comparison.columns, comparison.cells(i), strict=True)
         ]
         where = [] if uniform else [literal(comparison.splits[i]), str(comparison.images[i])]
         table.add_row(literal(label), *where, *cells)

@@ -13,6 +13,63 @@ from typing import Any
 import numpy as np
 
 
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den with 0 where den == 0 (sklearn's zero_division=0)."""
+    out = np.zeros_like(num, dtype=np.float64)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+@dataclass
+class ClassScores:
+    """Per-class counts and ratios of a confusion matrix, 0 where a ratio is undefined
+    (sklearn's `zero_division=0`). `present`: the class is in the labels or the predictions.
+
+    F1 is `2 tp / (2 tp + fp + fn)`, which for pixels is the Dice coefficient: one number,
+    computed once, reported under either name.
+    """
+
+    confusion: np.ndarray
+    tp: np.ndarray
+    support: np.ndarray
+    predicted: np.ndarray
+    present: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+
+    @property
+    def accuracy(self) -> float:
+        total = self.support.sum()
+        return float(self.tp.sum() / total) if total else float("nan")
+
+
+def class_iou(confusion: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """IoU `tp / (tp + fp + fn)` of each class of `(..., n, n)` confusion counts, and whether
+    the class occurs (in the labels or the predictions); the IoU is 0 where it does not."""
+    cm = np.asarray(confusion, dtype=np.float64)
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    union = cm.sum(axis=-1) + cm.sum(axis=-2) - tp
+    return safe_ratio(tp, union), union > 0
+
+
+def class_scores(confusion: np.ndarray) -> ClassScores:
+    """Support, predictions, precision, recall and F1 of each class of a confusion matrix."""
+    cm = np.asarray(confusion, dtype=np.int64)
+    tp = np.diag(cm).astype(np.float64)
+    support, predicted = cm.sum(axis=1), cm.sum(axis=0)
+    return ClassScores(
+        confusion=cm,
+        tp=tp,
+        support=support,
+        predicted=predicted,
+        present=(support + predicted) > 0,
+        precision=safe_ratio(tp, predicted),
+        recall=safe_ratio(tp, support),
+        f1=safe_ratio(2 * tp, support + predicted),
+    )
+
+
 @dataclass
 class SegmentationScores:
     """Scores of a confusion matrix. Per-class arrays are NaN for classes absent from both the
@@ -20,7 +77,7 @@ class SegmentationScores:
 
     confusion: np.ndarray
     iou: np.ndarray
-    dice: np.ndarray
+    f1: np.ndarray
     precision: np.ndarray
     recall: np.ndarray
     support: np.ndarray
@@ -29,6 +86,11 @@ class SegmentationScores:
     mean_class_accuracy: float
     miou: float
     fw_iou: float
+
+    @property
+    def dice(self) -> np.ndarray:
+        """Per-class Dice, which for pixels is F1."""
+        return self.f1
 
     def headline(self) -> dict[str, float]:
         return {
@@ -39,37 +101,24 @@ class SegmentationScores:
         }
 
 
-def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den with 0 where den == 0 (sklearn's zero_division=0)."""
-    out = np.zeros_like(num, dtype=np.float64)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
-
-
 def scores_from_confusion(confusion: np.ndarray) -> SegmentationScores:
-    """Derive IoU, Dice, precision, recall and the summary accuracies from a confusion matrix."""
-    cm = np.asarray(confusion, dtype=np.int64)
-    tp = np.diag(cm).astype(np.float64)
-    support = cm.sum(axis=1)
-    predicted = cm.sum(axis=0)
-    fp, fn = predicted - tp, support - tp
-    present = (support + predicted) > 0
+    """Derive IoU, Dice/F1, precision, recall and the summary accuracies from a matrix."""
+    c = class_scores(confusion)
+    support, present = c.support, c.present
     nan = np.where(present, 1.0, np.nan)
-    iou = safe_ratio(tp, tp + fp + fn) * nan
-    dice = safe_ratio(2 * tp, 2 * tp + fp + fn) * nan
-    precision = safe_ratio(tp, predicted) * nan
-    recall = safe_ratio(tp, support) * nan
+    iou = class_iou(c.confusion)[0] * nan
+    recall = c.recall * nan
     total = support.sum()
     has_support = support > 0
     return SegmentationScores(
-        confusion=cm,
+        confusion=c.confusion,
         iou=iou,
-        dice=dice,
-        precision=precision,
+        f1=c.f1 * nan,
+        precision=c.precision * nan,
         recall=recall,
         support=support,
         present=present,
-        pixel_accuracy=float(tp.sum() / total) if total else float("nan"),
+        pixel_accuracy=c.accuracy,
         mean_class_accuracy=float(recall[has_support].mean())
         if has_support.any()
         else float("nan"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,27 @@ def read_rgb(path: str | os.PathLike[str], what: str = "image") -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
+def read_rgb_chw(path: str | os.PathLike[str]) -> np.ndarray:
+    """`(3, H, W)` uint8, the layout torchvision transforms take; no torch, so it is safe in
+    `parallel_map` workers forked from a process running torch."""
+    return np.ascontiguousarray(read_rgb(path).transpose(2, 0, 1))
+
+
+def check_same_size(
+    label: str | os.PathLike[str],
+    label_hw: Sequence[int],
+    image: str | os.PathLike[str],
+    image_hw: Sequence[int],
+    what: str = "label mask",
+) -> None:
+    """A CvtoolError naming both files unless a label's `(H, W)` is its image's."""
+    if tuple(label_hw) != tuple(image_hw):
+        raise CvtoolError(
+            f"{what} {label} is {label_hw[1]}x{label_hw[0]} but its image {image} is "
+            f"{image_hw[1]}x{image_hw[0]}"
+        )
+
+
 def write_index_png(path: str | os.PathLike[str], mask: np.ndarray) -> None:
     """Write a `(H, W)` uint8 class-index mask as a mode "L" PNG, atomically."""
     if mask.dtype != np.uint8 or mask.ndim != 2:
@@ -93,21 +115,19 @@ def read_image(path: Path) -> Any:
         raise CvtoolError(f"cannot decode image {path}: {e}") from None
 
 
-def read_mask(path: Path, num_classes: int, ignore_index: int) -> np.ndarray:
-    """A class-index mask as a uint8 `(H, W)` array, checked against the class count."""
-    from PIL import Image
+def read_index_png(path: str | os.PathLike[str], what: str = "mask") -> np.ndarray:
+    """A single-channel (greyscale or palette) 8-bit PNG as its `(H, W)` uint8 indices."""
+    with load_pixels(path, what) as im:
+        if im.mode not in ("L", "P"):
+            raise CvtoolError(
+                f"{what} {path} is a {im.mode} image, not a single-channel class-index PNG"
+            )
+        return np.asarray(im, dtype=np.uint8)
 
-    if not path.is_file():
-        raise CvtoolError(f"mask not found: {path}", "re-run `cvtool prepare` for this dataset")
-    try:
-        with Image.open(path) as im:
-            if im.mode not in ("L", "P"):
-                raise CvtoolError(
-                    f"mask {path} is a {im.mode} image, not a single-channel class-index PNG"
-                )
-            mask = np.asarray(im, dtype=np.uint8)
-    except OSError as e:
-        raise CvtoolError(f"cannot read mask {path}: {e}") from None
+
+def read_mask(path: str | os.PathLike[str], num_classes: int, ignore_index: int) -> np.ndarray:
+    """A class-index mask as a uint8 `(H, W)` array, checked against the class count."""
+    mask = read_index_png(path)
     bad = (mask >= num_classes) & (mask != ignore_index)
     if bad.any():
         raise CvtoolError(

@@ -1,9 +1,17 @@
-"""Batched model inference settings shared by every task that runs a trained network."""
+"""Batched model inference shared by every task that runs a trained network.
+
+Samples arrive one by one (decoded in worker processes), are preprocessed on the device and
+grouped into batches of consecutive samples whose tensors have the same shape (a preprocessing
+without a fixed size keeps each image's own), so nothing is padded or cropped to fit a batch.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -15,3 +23,45 @@ class Inference:
     device: Any
     amp: bool = True
     workers: int | None = None
+
+    @property
+    def autocast(self) -> bool:
+        return self.device.type == "cuda" and self.amp
+
+
+def predict_batches(
+    model: Any,
+    samples: Iterable[S],
+    tensor: Callable[[S], Any],
+    run: Inference,
+    group: Callable[[S], Hashable] | None = None,
+) -> Iterator[tuple[list[S], Any]]:
+    """Yield `(samples of the batch, float32 model outputs)` for every sample, in order.
+
+    `tensor(sample)` is the preprocessed `(C, H, W)` input on `run.device`. Consecutive samples
+    share a batch of at most `run.batch_size` while their tensors' shapes (and `group(sample)`,
+    e.g. the shape of a label mask to stack with them) are equal. The model is moved to the
+    device in eval mode and runs under `torch.inference_mode`, with autocast when `run.autocast`.
+    """
+    import torch
+
+    model = model.to(run.device).eval()
+
+    def forward(tensors: list[Any]) -> Any:
+        with torch.inference_mode(), torch.autocast(run.device.type, enabled=run.autocast):
+            return model(torch.stack(tensors)).float()
+
+    pending: list[S] = []
+    tensors: list[Any] = []
+    key: Hashable = None
+    for sample in samples:
+        image = tensor(sample)
+        sample_key = (tuple(image.shape), group(sample) if group else None)
+        if pending and (len(pending) == run.batch_size or sample_key != key):
+            yield pending, forward(tensors)
+            pending, tensors = [], []
+        pending.append(sample)
+        tensors.append(image)
+        key = sample_key
+    if pending:
+        yield pending, forward(tensors)

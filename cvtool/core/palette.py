@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from cvtool.core.artifacts import IGNORE_INDEX
+from cvtool.core.artifacts import IGNORE_INDEX, RGB, ClassInfo
 
 
 def voc_colormap(n: int = 256) -> np.ndarray:
@@ -17,6 +19,22 @@ def voc_colormap(n: int = 256) -> np.ndarray:
             cmap[:, channel] |= (bit << (7 - shift)).astype(np.uint8)
         ids = ids >> 3
     return cmap
+
+
+def voc_colors(n: int) -> list[RGB]:
+    """The first `n` VOC colours as RGB tuples."""
+    return [(int(r), int(g), int(b)) for r, g, b in voc_colormap(n)]
+
+
+def voc_classes(names: Sequence[str]) -> list[ClassInfo]:
+    """Classes `0..len(names)-1` in the VOC colours."""
+    colors = voc_colors(len(names))
+    return [ClassInfo(i, name, colors[i]) for i, name in enumerate(names)]
+
+
+def class_colors(classes: Sequence[ClassInfo]) -> np.ndarray:
+    """`(K, 3)` uint8 colours of the classes, the lookup table `colorize` takes."""
+    return np.array([c.color for c in classes], dtype=np.uint8).reshape(-1, 3)
 
 
 def colorize(

@@ -1,54 +1,58 @@
-"""Rich tables on stderr: the headline numbers and one row per class."""
+"""Rich tables on stderr of an eval dir's `metrics.json`: the headline and one row per class."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rich.table import Table
 
 from cvtool.core.console import console, literal, note
-
-HEADLINE_LABELS = {
-    "miou": "mIoU",
-    "pixel_accuracy": "pixel acc",
-    "mean_class_accuracy": "mean class acc",
-    "fw_iou": "fw IoU",
-    "mean_ap": "mAP (pixel)",
-    "ece": "ECE",
-    "mce": "MCE",
-}
+from cvtool.core.headline import headline_spec
 
 
-def fmt(value: float | None, digits: int = 4) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
+@dataclass(frozen=True)
+class Column:
+    """A per-class column: a 4-digit score, or (`count`) an integer with thousands separators."""
+
+    key: str
+    label: str
+    count: bool = False
+
+    def format(self, value: Any) -> str:
+        if self.count:
+            return f"{value:,}"
+        return "—" if value is None else f"{value:.4f}"
 
 
-def print_headline(metrics: dict[str, Any], title: str, labels: dict[str, str]) -> None:
-    """One-row table of `metrics["headline"][key]` for each key of `labels`, on stderr."""
+def print_headline(metrics: dict[str, Any], title: str) -> None:
+    """One row with the task's headline metrics (`metrics["headline"]`)."""
+    spec = headline_spec(metrics["task"])
     head = Table(title=literal(f"{title} — {metrics['images']} images"), title_justify="left")
-    for label in labels.values():
-        head.add_column(label, justify="right", min_width=6, overflow="fold")
-    head.add_row(*(fmt(metrics["headline"][key]) for key in labels))
+    for metric in spec.metrics:
+        head.add_column(metric.label, justify="right", min_width=6, overflow="fold")
+    head.add_row(*(m.format(metrics["headline"][m.key]) for m in spec.metrics))
     console.print(head)
 
 
-def print_metrics(metrics: dict[str, Any], title: str) -> None:
-    """Print the headline and per-class tables of a `metrics.json` dict."""
-    print_headline(metrics, title, HEADLINE_LABELS)
+def print_metrics(metrics: dict[str, Any], title: str, columns: Sequence[Column]) -> None:
+    """The headline, the per-class `columns` and the notes of a `metrics.json` dict.
 
+    A class row with `present` false (no ground truth and no prediction) reads "absent".
+    """
+    print_headline(metrics, title)
     per_class = Table(show_edge=False)
-    for column in ("class", "IoU", "Dice", "precision", "recall", "AP", "pixels"):
-        justify = "left" if column == "class" else "right"
-        per_class.add_column(column, justify=justify, min_width=6, overflow="fold")
+    per_class.add_column("class", justify="left", min_width=6, overflow="fold")
+    for column in columns:
+        per_class.add_column(column.label, justify="right", min_width=6, overflow="fold")
     for row in metrics["classes"]:
-        if not row["present"]:
-            per_class.add_row(literal(row["name"]), "[dim]absent[/]", "", "", "", "", "0")
-            continue
-        per_class.add_row(
-            literal(row["name"]),
-            *(fmt(row[k]) for k in ("iou", "dice", "precision", "recall", "ap")),
-            f"{row['support']:,}",
-        )
+        cells = [c.format(row[c.key]) for c in columns]
+        if row.get("present") is False:
+            scores = [i for i, c in enumerate(columns) if not c.count]
+            for i in scores:
+                cells[i] = "[dim]absent[/]" if i == scores[0] else ""
+        per_class.add_row(literal(row["name"]), *cells)
     console.print(per_class)
     for text in metrics["notes"]:
         note(text)

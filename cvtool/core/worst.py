@@ -1,44 +1,50 @@
-"""Keep the worst-scoring images of a streaming evaluation (bounded memory) for the gallery."""
+"""Keep the worst items of a streaming evaluation, in memory bounded by the number kept.
+
+>>> worst = WorstK(limit=12)
+>>> worst.offer((iou, name), failure)          # smaller key = worse; keys should be unique
+>>> worst.worst_first()                        # the 12 smallest keys, in key order
+"""
 
 from __future__ import annotations
 
 import heapq
-import itertools
-from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-import numpy as np
-
-
-@dataclass(order=True)
-class Failure:
-    """An image whose IoU is at most the threshold, with its predicted mask."""
-
-    iou: float
-    name: str = field(compare=False)
-    prediction: np.ndarray = field(compare=False, repr=False)
+T = TypeVar("T")
 
 
-class FailureCollector:
-    """Offer every image; keeps at most `limit` with IoU <= `threshold`, the lowest IoUs."""
+class _Kept(Generic[T]):
+    """A heap entry ordered by reversed key, so the heap's root is the best item kept."""
 
-    def __init__(self, threshold: float = 0.5, limit: int = 12) -> None:
-        self.threshold = threshold
+    __slots__ = ("item", "key")
+
+    def __init__(self, key: Any, item: T) -> None:
+        self.key, self.item = key, item
+
+    def __lt__(self, other: _Kept[T]) -> bool:
+        return other.key < self.key
+
+
+class WorstK(Generic[T]):
+    """Offer every candidate with its sort key; keeps the `limit` with the smallest keys.
+
+    `offered` counts every candidate. Among equal keys the earlier offered is kept; with unique
+    keys the result does not depend on the order of the offers, so shards merge exactly.
+    """
+
+    def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.candidates = 0
-        self._heap: list[tuple[float, int, Failure]] = []  # max-heap on IoU via negation
-        self._order = itertools.count()
+        self.offered = 0
+        self._heap: list[_Kept[T]] = []
 
-    def offer(self, name: str, iou: float, prediction: np.ndarray) -> None:
-        if np.isnan(iou) or iou > self.threshold:
-            return
-        self.candidates += 1
+    def offer(self, key: Any, item: T) -> None:
+        self.offered += 1
         if self.limit <= 0:
             return
-        entry = (-iou, next(self._order), Failure(iou, name, prediction))
         if len(self._heap) < self.limit:
-            heapq.heappush(self._heap, entry)
-        elif -iou > self._heap[0][0]:
-            heapq.heapreplace(self._heap, entry)
+            heapq.heappush(self._heap, _Kept(key, item))
+        elif key < self._heap[0].key:
+            heapq.heapreplace(self._heap, _Kept(key, item))
 
-    def worst_first(self) -> list[Failure]:
-        return sorted((f for _, _, f in self._heap), key=lambda f: (f.iou, f.name))
+    def worst_first(self) -> list[T]:
+        return [kept.item for kept in sorted(self._heap, key=lambda k: k.key)]

@@ -42,10 +42,10 @@ def run_classification_demo(
     """Generate shapes in `out/shapes`, prepare `out/data`, train `out/convnet`, evaluate it on
     the test split (`out/convnet/eval-test`). Everything under `out` is replaced."""
     from cvtool.api.evaluate import evaluate_checkpoint
+    from cvtool.core.evaldir import EvalSettings
     from cvtool.engine.config import TrainConfig
     from cvtool.engine.trainer import train
     from cvtool.formats.folders import prepare_folder
-    from cvtool.segment.evaluate import EvalSettings
 
     out = Path(out)
     shutil.rmtree(out / "shapes", ignore_errors=True)
@@ -70,5 +70,6 @@ def run_classification_demo(
     run_dir = train(config).run_dir
     settings = EvalSettings(max_failures=8, workers=1, overwrite=True, tsne_max=48)
     outcome = evaluate_checkpoint(run_dir, split="test", settings=settings, device="cpu")
-    accuracy, macro_f1, ece = (float(outcome.headline[k] or "nan") for k in HEADLINE)
+    values = (outcome.headline[k] for k in HEADLINE)
+    accuracy, macro_f1, ece = (float("nan") if v is None else float(v) for v in values)
     return ClassifyDemoResult(data, run_dir, outcome.path, accuracy, macro_f1, ece)

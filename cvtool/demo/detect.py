@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
+from cvtool.core.artifacts import atomic_write_json, staged_output_dir
+from cvtool.core.provenance import provenance
 from cvtool.detect.cocodata import load_ground_truth
 from cvtool.detect.evaluate import evaluate_detections
 from cvtool.detect.yolo import YoloOptions, run_yolo
@@ -70,8 +71,7 @@ def detect_demo(
                     "seed": seed,
                     "annotations": str(Path(annotations).resolve()),
                     "num_predictions": len(preds),
-                    "command": invocation(),
-                    "created": utc_now(),
+                    **provenance(),
                 },
             )
         detector, label = "simulated baseline", BASELINE_LABEL

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, invocation, utc_now
+from cvtool.core.artifacts import atomic_write_json
 from cvtool.core.console import console, note
 from cvtool.core.errors import CvtoolError
+from cvtool.core.headline import HEADLINES
+from cvtool.core.provenance import provenance
 
 DEMO_MARKER = "demo.json"
 
@@ -89,7 +91,7 @@ def _train(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
 
 def _evaluate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.api.evaluate import evaluate_checkpoint
-    from cvtool.segment.evaluate import EvalSettings
+    from cvtool.core.evaldir import EvalSettings
 
     outcome = evaluate_checkpoint(
         state["run_dir"],
@@ -99,24 +101,24 @@ def _evaluate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
         device="cpu",
     )
     state["eval_dir"] = outcome.path
-    headline = outcome.headline
+    keys = ("miou", "pixel_accuracy", "ece")
     return DemoStep(
         "evaluate",
         "U-Net on the test split: IoU/Dice per class, ECE, failure gallery",
         outcome.path,
-        numbers={k: headline[k] for k in ("miou", "pixel_accuracy", "ece") if headline.get(k)},
+        numbers=HEADLINES["segmentation"].labelled(outcome.headline, keys),
     )
 
 
 def _classify(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
-    from cvtool.demo.classify import run_classification_demo
+    from cvtool.demo.classify import HEADLINE, run_classification_demo
 
     result = run_classification_demo(opts.out / "classify", seed=opts.seed)
     return DemoStep(
         "classify",
         "shape images -> stratified splits -> small CNN -> accuracy, F1, ECE, t-SNE",
         result.eval_dir,
-        numbers={"accuracy": result.accuracy, "macro F1": result.macro_f1, "ece": result.ece},
+        numbers=HEADLINES["classification"].labelled(result.summary(), HEADLINE),
     )
 
 
@@ -142,7 +144,7 @@ def _detect(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
         "detect",
         f"{result.detector}: COCO mAP, TIDE, calibration per scale",
         result.eval_dir,
-        numbers={k: result.headline[k] for k in ("AP", "AP50") if k in result.headline},
+        numbers=HEADLINES["detection"].labelled(result.headline, ("AP", "AP50")),
     )
 
 
@@ -150,11 +152,11 @@ def _track(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.demo.track import run_track_demo
 
     result = run_track_demo(opts.out / "track", seed=opts.seed)
+    spec = HEADLINES["tracking"]
     numbers = {
-        f"{tracker} {metric}": float(values[metric])
+        f"{tracker} {label}": float(value)
         for tracker, values in result.metrics.items()
-        for metric in ("HOTA", "MOTA", "IDF1")
-        if metric in values
+        for label, value in spec.labelled(values, ("HOTA", "MOTA", "IDF1")).items()
     }
     return DemoStep(
         "track", "IoU tracker vs ByteTrack, HOTA/MOTA/IDF1", result.out, numbers=numbers
@@ -186,8 +188,7 @@ def run_demo(opts: DemoOptions, overwrite: bool = False) -> list[DemoStep]:
     atomic_write_json(
         opts.out / DEMO_MARKER,
         {
-            "command": invocation(),
-            "created": utc_now(),
+            **provenance("torch", "torchvision"),
             "seed": opts.seed,
             "steps": [
                 {

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from cvtool.core.artifacts import read_json
+from cvtool.core.boxes import box_area
 from cvtool.core.errors import CvtoolError
 
 
@@ -144,7 +145,7 @@ def load_ground_truth(path: str | Path) -> GroundTruth:
             ann_area[i] = float(ann["area"])
             from_field += 1
         else:
-            ann_area[i] = ann_box[i, 2] * ann_box[i, 3]
+            ann_area[i] = box_area(ann_box[i])[0]
             ann["area"] = float(ann_area[i])
         ann_crowd[i] = bool(ann.setdefault("iscrowd", 0))
         ann.setdefault("id", i + 1)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, atomic_write_text, utc_now
+from cvtool.core.artifacts import atomic_write_json, atomic_write_text
 from cvtool.core.calibration import CalibrationResult
 from cvtool.core.console import console, warn
+from cvtool.core.headline import HEADLINES
+from cvtool.core.provenance import provenance
 from cvtool.detect.calibration import calibration_dict, detection_calibration
 from cvtool.detect.coco_eval import CocoEvalResult, coco_evaluate
 from cvtool.detect.cocodata import GroundTruth, Predictions, load_ground_truth, load_predictions
@@ -104,7 +106,7 @@ def _coco_doc(
         "not_scored": preds.dropped,
         "annotations": str(annotations),
         "predictions": source,
-        "created": utc_now(),
+        **provenance(coco.backend, "tidecv"),  # the backend names are distribution names
     }
 
 
@@ -125,12 +127,13 @@ def _headline(
     tide: dict[str, TideResult | None],
     calib: dict[str, CalibrationResult | None],
 ) -> dict[str, Any]:
+    """The detection headline metrics (`cvtool.core.headline`), then TIDE's overall numbers."""
     overall, calib_all = tide["all"], calib.get("all")
+    values = {**coco.stats, "ece": None if calib_all is None else calib_all.ece}
     return {
-        **{k: coco.stats[k] for k in ("AP", "AP50", "AP_small", "AP_medium", "AP_large")},
+        **{key: values[key] for key in HEADLINES["detection"].keys},
         "tide_ap50": None if overall is None else overall.ap50,
         "tide_main_errors": None if overall is None else overall.main,
-        "ece": None if calib_all is None else calib_all.ece,
     }
 
 

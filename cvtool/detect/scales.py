@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cvtool.core.boxes import box_area
 from cvtool.detect.cocodata import GroundTruth, Predictions
 from cvtool.detect.matching import MatchResult
 
@@ -38,7 +39,7 @@ def ground_truth_scales(gt: GroundTruth) -> np.ndarray:
 
 def prediction_scales(preds: Predictions, gt: GroundTruth, match: MatchResult) -> np.ndarray:
     gt_scale = ground_truth_scales(gt)
-    own = scale_index(preds.box[:, 2] * preds.box[:, 3])
+    own = scale_index(box_area(preds.box))
     near = np.where(match.nearest_iou >= BACKGROUND_IOU, match.nearest, -1)
     anchor = np.where(match.matched >= 0, match.matched, near)
     return np.where(anchor >= 0, gt_scale[np.maximum(anchor, 0)], own)

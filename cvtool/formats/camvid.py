@@ -14,11 +14,10 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from cvtool.core.artifacts import IGNORE_INDEX, RGB, SPLITS, ClassInfo, staged_output_dir
 from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import is_image_file
+from cvtool.core.palette import class_colors
 from cvtool.formats.labels import UNKNOWN, LabelDecoder, Pair, write_pairs
 from cvtool.formats.layout import (
     PreparedDataset,
@@ -188,7 +187,7 @@ def prepare_camvid(
         raise CvtoolError(f"{root}: no images found in {', '.join(SPLITS)}")
     check_unique_stems((p.name for p in pairs), str(root))
     splits = {s: [p.name for p in layout.pairs.get(s, [])] for s in SPLITS}
-    colors = np.array([c.color for c in classes], dtype=np.uint8)
+    colors = class_colors(classes)
     ignore_color = void_color or (255, 255, 255)
     with staged_output_dir(out, overwrite) as staging:
         stats = write_pairs(staging, pairs, decoder, colors, ignore_color, workers, "camvid")

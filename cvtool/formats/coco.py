@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import IGNORE_INDEX, ClassInfo, read_json, staged_output_dir
+from cvtool.core.artifacts import IGNORE_INDEX, read_json, staged_output_dir
 from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import image_size
-from cvtool.core.palette import voc_colormap
+from cvtool.core.palette import class_colors, voc_classes
 from cvtool.core.parallel import parallel_map
 from cvtool.formats.layout import (
     PreparedDataset,
@@ -268,11 +268,8 @@ def prepare_coco(
         )
     check_unique_stems((j.file_name for j in jobs), str(annotations))
 
-    colors = voc_colormap(len(classes) + 1)
-    class_infos = [ClassInfo(0, "background", tuple(int(c) for c in colors[0]))] + [
-        ClassInfo(i + 1, name, tuple(int(c) for c in colors[i + 1]))
-        for i, name in enumerate(classes)
-    ]
+    class_infos = voc_classes(["background", *classes])
+    colors = class_colors(class_infos)
     splits = random_split([j.file_name for j in jobs], split, seed)
     with staged_output_dir(out, overwrite) as staging:
         work = functools.partial(_prepare_image, out_dir=str(staging), colors=colors)

@@ -10,14 +10,12 @@ from pathlib import Path
 
 from cvtool.core.artifacts import (
     SPLITS,
-    ClassInfo,
     DatasetManifest,
-    invocation,
     staged_output_dir,
 )
 from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import is_image_file, link_or_copy, load_pixels
-from cvtool.core.palette import voc_colormap
+from cvtool.core.palette import voc_classes
 from cvtool.core.parallel import parallel_map
 from cvtool.formats.layout import IMAGES_DIR, PreparedDataset
 from cvtool.formats.splits import stratified_split, write_split_csvs
@@ -90,10 +88,7 @@ def prepare_folder(
     if not class_names:
         raise CvtoolError(f"{root}: no readable images in any class folder")
     splits = stratified_split(labels, (1 - val - test, val, test), seed)
-    colors = voc_colormap(len(class_names))
-    classes = [
-        ClassInfo(i, name, tuple(int(c) for c in colors[i])) for i, name in enumerate(class_names)
-    ]
+    classes = voc_classes(class_names)
     per_class = {
         s: {c: sum(labels[k] == c for k in splits[s]) for c in class_names} for s in SPLITS
     }
@@ -107,7 +102,6 @@ def prepare_folder(
             task="classification",
             classes=classes,
             source={"format": "image-folder", "root": str(root.resolve())},
-            command=invocation(),
             splits={s: len(splits[s]) for s in SPLITS},
             extra={
                 "fractions": {"train": 1 - val - test, "val": val, "test": test},

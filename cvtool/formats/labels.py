@@ -17,7 +17,7 @@ import numpy as np
 
 from cvtool.core.artifacts import IGNORE_INDEX, RGB
 from cvtool.core.errors import CvtoolError
-from cvtool.core.images import image_size, load_pixels
+from cvtool.core.images import check_same_size, image_size, load_pixels
 from cvtool.core.parallel import parallel_map
 from cvtool.formats.layout import write_sample
 
@@ -113,12 +113,9 @@ def _prepare_pair(
     pair: Pair, out_dir: str, decoder: LabelDecoder, colors: np.ndarray, ignore_color: RGB
 ) -> tuple[np.ndarray, int, Counter[str]]:
     decoded = decoder.decode_file(pair.label)
-    size = image_size(pair.image)
-    if size != decoded.mask.shape[::-1]:
-        raise CvtoolError(
-            f"label {pair.label} is {decoded.mask.shape[1]}x{decoded.mask.shape[0]} but its "
-            f"image {pair.image} is {size[0]}x{size[1]}"
-        )
+    check_same_size(
+        pair.label, decoded.mask.shape, pair.image, image_size(pair.image)[::-1], "label"
+    )
     counts = write_sample(
         Path(out_dir), Path(pair.image), pair.name, decoded.mask, colors, ignore_color
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import IGNORE_INDEX, SPLITS, ClassInfo, DatasetManifest, invocation
+from cvtool.core.artifacts import IGNORE_INDEX, SPLITS, ClassInfo, DatasetManifest
 from cvtool.core.errors import CvtoolError
 from cvtool.core.images import link_or_copy, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, IMAGES_DIR, MASKS_DIR, mask_name
@@ -61,6 +61,15 @@ def write_sample(
     return np.bincount(mask.ravel(), minlength=256)
 
 
+def pixel_row(
+    total: np.ndarray, class_names: Sequence[str], ignore_index: int = IGNORE_INDEX
+) -> dict[str, int]:
+    """`{class name: pixels, "ignore": pixels}` from 256-bin mask value counts."""
+    row = {name: int(total[i]) for i, name in enumerate(class_names)}
+    row["ignore"] = int(total[ignore_index])
+    return row
+
+
 def pixel_counts_per_split(
     splits: dict[str, list[str]],
     counts: dict[str, np.ndarray],
@@ -72,9 +81,7 @@ def pixel_counts_per_split(
         total = np.zeros(256, dtype=np.int64)
         for name in splits.get(split, []):
             total += counts[name]
-        row = {name: int(total[i]) for i, name in enumerate(class_names)}
-        row["ignore"] = int(total[IGNORE_INDEX])
-        out[split] = row
+        out[split] = pixel_row(total, class_names)
     return out
 
 
@@ -91,7 +98,6 @@ def save_segmentation_dataset(
         task="segmentation",
         classes=classes,
         source=source,
-        command=invocation(),
         splits={split: len(splits.get(split, [])) for split in SPLITS},
         extra=extra,
     )

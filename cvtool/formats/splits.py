@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from cvtool.core.artifacts import SPLITS, atomic_write_text
+from cvtool.core.artifacts import SPLITS, atomic_write_text, csv_text
+from cvtool.core.layout import SPLITS_DIR
 
 
 def split_counts(n: int, fractions: Sequence[float], min_each: int = 0) -> list[int]:
@@ -79,14 +78,11 @@ def write_split_lists(directory: Path, splits: dict[str, list[str]]) -> None:
     """`splits/<split>.txt`: one image file name per line (segmentation)."""
     for split in SPLITS:
         names = splits.get(split, [])
-        atomic_write_text(directory / "splits" / f"{split}.txt", "".join(f"{n}\n" for n in names))
+        atomic_write_text(directory / SPLITS_DIR / f"{split}.txt", "".join(f"{n}\n" for n in names))
 
 
 def write_split_csvs(directory: Path, rows: dict[str, list[tuple[str, str]]]) -> None:
     """`splits/<split>.csv` with header `path,label` (classification)."""
     for split in SPLITS:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["path", "label"])
-        writer.writerows(rows.get(split, []))
-        atomic_write_text(directory / "splits" / f"{split}.csv", buf.getvalue())
+        text = csv_text(["path", "label"], rows.get(split, []))
+        atomic_write_text(directory / SPLITS_DIR / f"{split}.csv", text)

@@ -3,21 +3,18 @@ from the masks) or images per class (classification, from the split CSVs)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from cvtool.core.artifacts import SPLITS, DatasetManifest, atomic_write_text, read_split_list
-from cvtool.core.errors import CvtoolError
+from cvtool.core.artifacts import SPLITS, DatasetManifest, atomic_write_text, csv_text
 from cvtool.core.figures import pyplot, save_figure
-from cvtool.core.images import load_pixels
-from cvtool.core.layout import MASKS_DIR, mask_name
+from cvtool.core.images import read_index_png
+from cvtool.core.layout import MASKS_DIR, mask_name, read_split_csv, read_split_list
 from cvtool.core.parallel import parallel_map
+from cvtool.formats.layout import pixel_row
 
-IGNORE_ROW = "ignore"
 INVALID_ROW = "invalid"  # mask values that are neither a class nor the ignore index
 
 
@@ -35,20 +32,15 @@ class ClassDistribution:
         return {r: (self.counts[split][r] / total if total else 0.0) for r in self.rows}
 
     def to_csv(self) -> str:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["class", *(f"{s}_{self.unit}" for s in self.counts)])
-        for row in self.rows:
-            writer.writerow([row, *(self.counts[s][row] for s in self.counts)])
-        return buf.getvalue()
+        header = ["class", *(f"{s}_{self.unit}" for s in self.counts)]
+        return csv_text(
+            header, ([row, *(self.counts[s][row] for s in self.counts)] for row in self.rows)
+        )
 
 
 def mask_value_counts(path: str) -> np.ndarray:
     """Pixels per mask value (256 bins) of one index PNG."""
-    with load_pixels(path, "mask") as im:
-        if im.mode not in ("L", "P"):
-            raise CvtoolError(f"mask {path} has mode {im.mode!r}, expected an 8-bit index PNG")
-        return np.bincount(np.asarray(im).ravel(), minlength=256)
+    return np.bincount(read_index_png(path).ravel(), minlength=256)
 
 
 def _segmentation(directory: Path, manifest: DatasetManifest, workers: int | None) -> dict:
@@ -61,8 +53,7 @@ def _segmentation(directory: Path, manifest: DatasetManifest, workers: int | Non
         total = np.zeros(256, dtype=np.int64)
         for c in parallel_map(mask_value_counts, paths, workers, f"{split} masks"):
             total += c
-        row = {name: int(total[i]) for i, name in enumerate(manifest.class_names)}
-        row[IGNORE_ROW] = int(total[ignore])
+        row = pixel_row(total, manifest.class_names, ignore)
         row[INVALID_ROW] = int(total.sum() - total[:k].sum() - total[ignore])
         counts[split] = row
     return counts
@@ -71,16 +62,9 @@ def _segmentation(directory: Path, manifest: DatasetManifest, workers: int | Non
 def _classification(directory: Path, manifest: DatasetManifest) -> dict:
     counts = {}
     for split in SPLITS:
-        path = directory / "splits" / f"{split}.csv"
-        if not path.is_file():
-            raise CvtoolError(f"split {split!r} not found: {path}")
-        row = dict.fromkeys(manifest.class_names, 0)
-        with path.open(newline="") as f:
-            for i, rec in enumerate(csv.DictReader(f), start=2):
-                if rec.get("label") not in row:
-                    raise CvtoolError(f"{path}, line {i}: unknown label {rec.get('label')!r}")
-                row[rec["label"]] += 1
-        counts[split] = row
+        _, labels = read_split_csv(directory, split, manifest.class_names)
+        images = np.bincount(labels, minlength=manifest.num_classes)
+        counts[split] = {name: int(n) for name, n in zip(manifest.class_names, images, strict=True)}
     return counts
 
 
@@ -90,7 +74,7 @@ def class_distribution(directory: str | Path, workers: int | None = None) -> Cla
     manifest = DatasetManifest.load(directory)
     if manifest.task == "segmentation":
         counts = _segmentation(directory, manifest, workers)
-        rows = [*manifest.class_names, IGNORE_ROW, INVALID_ROW]
+        rows = [*manifest.class_names, "ignore", INVALID_ROW]
         return ClassDistribution(manifest.task, "pixels", rows, counts)
     counts = _classification(directory, manifest)
     return ClassDistribution(manifest.task, "images", manifest.class_names, counts)

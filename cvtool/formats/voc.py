@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cvtool.core.artifacts import IGNORE_INDEX, RGB, SPLITS, ClassInfo, staged_output_dir
+from cvtool.core.artifacts import IGNORE_INDEX, RGB, SPLITS, staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.images import is_image_file
-from cvtool.core.palette import voc_colormap
+from cvtool.core.palette import class_colors, voc_classes, voc_colors
 from cvtool.formats.labels import UNKNOWN, LabelDecoder, Pair, write_pairs
 from cvtool.formats.layout import (
     PreparedDataset,
@@ -51,7 +51,7 @@ VOC_CLASSES = (
     "train",
     "tvmonitor",
 )
-BOUNDARY_COLOR: RGB = tuple(int(c) for c in voc_colormap(256)[IGNORE_INDEX])  # (224, 224, 192)
+BOUNDARY_COLOR: RGB = voc_colors(256)[IGNORE_INDEX]  # (224, 224, 192)
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def find_layout(root: Path) -> VocLayout:
 
 def voc_decoder(num_classes: int) -> LabelDecoder:
     """Indices 0..K-1 and the VOC colour map's first K colours are classes; 255 is ignore."""
-    colors = [tuple(int(c) for c in rgb) for rgb in voc_colormap(num_classes)]
+    colors = voc_colors(num_classes)
     index_map = list(range(num_classes)) + [UNKNOWN] * (256 - num_classes)
     index_map[IGNORE_INDEX] = IGNORE_INDEX
     return LabelDecoder(
@@ -170,11 +170,8 @@ def prepare_voc(
         splits = random_split([p.name for p in layout.pairs], fractions, seed)
         split_source = f"random {','.join(map(str, fractions))} seed {seed}"
     k = len(layout.class_names)
-    colors = voc_colormap(k)
-    classes = [
-        ClassInfo(i, name, tuple(int(c) for c in colors[i]))
-        for i, name in enumerate(layout.class_names)
-    ]
+    classes = voc_classes(layout.class_names)
+    colors = class_colors(classes)
     with staged_output_dir(out, overwrite) as staging:
         stats = write_pairs(
             staging, layout.pairs, voc_decoder(k), colors, BOUNDARY_COLOR, workers, "voc"

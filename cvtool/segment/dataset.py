@@ -10,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import read_split_list
-from cvtool.core.errors import CvtoolError
-from cvtool.core.images import read_image, read_mask
-from cvtool.core.layout import load_manifest
+from cvtool.core.images import check_same_size, read_image, read_mask
 from cvtool.core.transforms import Transform
+from cvtool.segment.split import load_split
 
 
 class SegmentationDataset:
@@ -23,37 +21,29 @@ class SegmentationDataset:
     def __init__(self, root: str | Path, split: str, transform: Transform | None = None) -> None:
         self.root = Path(root)
         self.split = split
-        self.manifest = load_manifest(self.root, "segmentation")
-        self.names = read_split_list(self.root, split)
-        if not self.names:
-            raise CvtoolError(f"split {split!r} of {self.root} is empty ({self._split_file})")
+        listed = load_split(self.root, split)
+        self.manifest = listed.manifest
+        self.items = listed.items
+        self.names = [item.name for item in self.items]
         self.transform = transform
 
-    @property
-    def _split_file(self) -> Path:
-        return self.root / "splits" / f"{self.split}.txt"
-
     def __len__(self) -> int:
-        return len(self.names)
+        return len(self.items)
 
     def file_name(self, index: int) -> str:
         return self.names[index]
 
     def mask_path(self, index: int) -> Path:
-        return self.root / "masks" / f"{Path(self.names[index]).stem}.png"
+        return self.items[index].mask
 
     def read(self, index: int) -> tuple[Any, Any]:
         """Raw uint8 image `(3, H, W)` and mask `(H, W)` tensors, validated."""
         import torch
 
-        image = read_image(self.root / "images" / self.names[index])
-        m = self.manifest
-        mask = read_mask(self.mask_path(index), m.num_classes, m.ignore_index)
-        if tuple(image.shape[-2:]) != mask.shape:
-            raise CvtoolError(
-                f"mask {self.mask_path(index)} is {mask.shape[1]}x{mask.shape[0]} but its image "
-                f"is {image.shape[-1]}x{image.shape[-2]}"
-            )
+        item, m = self.items[index], self.manifest
+        image = read_image(item.image)
+        mask = read_mask(item.mask, m.num_classes, m.ignore_index)
+        check_same_size(item.mask, mask.shape, item.image, image.shape[-2:])
         return image, torch.from_numpy(mask.copy())
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:

@@ -11,36 +11,28 @@ import csv
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from cvtool.core.artifacts import (
     ClassInfo,
-    invocation,
     read_json,
     staged_output_dir,
-    utc_now,
 )
 from cvtool.core.errors import CvtoolError, ParameterError
+from cvtool.core.evaldir import FAILURES_DIR, METRICS_FILE, EvalOutcome, EvalSettings
 from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
-from cvtool.core.palette import colorize
+from cvtool.core.palette import class_colors, colorize
 from cvtool.core.parallel import parallel_map
 from cvtool.core.tables import print_metrics
-from cvtool.core.worst import FailureCollector
+from cvtool.core.worst import WorstK
 from cvtool.segment.metrics import SegmentationEvaluator
 from cvtool.segment.plots import plot_failure
-from cvtool.segment.report import (
-    FAILURES_DIR,
-    METRICS_FILE,
-    PER_IMAGE_FILE,
-    STATE_FILE,
-    write_report,
-)
+from cvtool.segment.report import CLASS_COLUMNS, PER_IMAGE_FILE, STATE_FILE, write_report
 from cvtool.segment.samples import load_prediction_pair
 from cvtool.segment.split import EvalSplit, SplitItem, load_split
 
@@ -48,29 +40,12 @@ from cvtool.segment.split import EvalSplit, SplitItem, load_split
 Batch = tuple[Sequence[SplitItem], Any, Any, Any]
 
 
-@dataclass
-class EvalSettings:
-    """Options shared by every way of evaluating."""
+class Failure(NamedTuple):
+    """An image whose IoU is at most the failure threshold, with its predicted mask."""
 
-    bins: int = 15
-    fail_threshold: float = 0.5
-    max_failures: int = 12
-    save_masks: bool = False
-    workers: int | None = None
-    overwrite: bool = False
-    tsne_max: int = 200
-
-
-@dataclass
-class EvalOutcome:
-    """What an evaluation wrote: the eval dir, its headline numbers and the full metrics."""
-
-    path: Path
-    headline: dict[str, float | None]
-    metrics: dict[str, Any]
-
-    def summary(self) -> dict[str, Any]:
-        return {"images": self.metrics["images"], **self.headline}
+    iou: float
+    name: str
+    prediction: np.ndarray
 
 
 class _Recorder:
@@ -79,9 +54,9 @@ class _Recorder:
     def __init__(self, staging: Path, split: EvalSplit, with_scores: bool, s: EvalSettings):
         m = split.manifest
         self.staging, self.split, self.settings = staging, split, s
-        self.colors = np.array([c.color for c in m.classes], dtype=np.uint8)
+        self.colors = class_colors(m.classes)
         self.evaluator = SegmentationEvaluator(m.num_classes, m.ignore_index, with_scores, s.bins)
-        self.failures = FailureCollector(s.fail_threshold, s.max_failures)
+        self.failures: WorstK[Failure] = WorstK(s.max_failures)  # lowest IoU, then name
         self._file = (staging / PER_IMAGE_FILE).open("w", newline="")
         self._rows = csv.writer(self._file, lineterminator="\n")
         self._rows.writerow(["name", "iou"])
@@ -92,7 +67,8 @@ class _Recorder:
         pred_np = pred.cpu().numpy().astype(np.uint8)
         for item, iou, mask in zip(items, ious, pred_np, strict=True):
             self._rows.writerow([item.name, "" if np.isnan(iou) else f"{iou:.6f}"])
-            self.failures.offer(item.name, float(iou), mask)
+            if iou <= self.settings.fail_threshold:  # NaN (nothing labelled) never is
+                self.failures.offer((iou, item.name), Failure(float(iou), item.name, mask))
             if self.settings.save_masks:
                 write_index_png(self.staging / MASKS_DIR / mask_name(item.name), mask)
                 write_rgb_png(
@@ -104,8 +80,8 @@ class _Recorder:
         self.evaluator.save(self.staging / STATE_FILE)
         failures = self._render_failures(title)
         report = self.evaluator.compute()
-        context = {**context, "failure_candidates": self.failures.candidates}
-        return _written(self.staging, report, self.split.manifest.classes, context, failures, title)
+        context = {**context, "failures": failures, "failure_candidates": self.failures.offered}
+        return _written(self.staging, report, self.split.manifest.classes, context, title)
 
     def _render_failures(self, title: str) -> list[dict[str, Any]]:
         by_name = {item.name: item for item in self.split.items}
@@ -128,14 +104,9 @@ class _Recorder:
 
 
 def _written(
-    staging: Path,
-    report: Any,
-    classes: Sequence[ClassInfo],
-    context: dict[str, Any],
-    failures: list[dict[str, Any]],
-    title: str,
+    staging: Path, report: Any, classes: Sequence[ClassInfo], context: dict[str, Any], title: str
 ) -> EvalOutcome:
-    metrics = write_report(staging, report, classes, context, failures, title)
+    metrics = write_report(staging, report, classes, context, title)
     return EvalOutcome(staging, metrics["headline"], metrics)
 
 
@@ -150,8 +121,6 @@ def _context(split: EvalSplit, source: dict[str, Any], s: EvalSettings, shard: A
             "fail_threshold": s.fail_threshold,
             "max_failures": s.max_failures,
         },
-        "created": utc_now(),
-        "command": invocation(),
     }
 
 
@@ -175,7 +144,7 @@ def run_evaluation(
             raise CvtoolError(f"evaluating {split.data_dir} split {split.split!r}: {e}") from None
         outcome = recorder.finish(_context(split, source, settings, shard), title)
     outcome.path = out
-    print_metrics(outcome.metrics, title)
+    print_metrics(outcome.metrics, title, CLASS_COLUMNS)
     return outcome
 
 
@@ -249,22 +218,22 @@ def merge_evaluations(
     with staged_output_dir(out, overwrite) as staging:
         _concat_per_image(dirs, staging / PER_IMAGE_FILE)
         evaluator.save(staging / STATE_FILE)
-        failures = sorted(
-            (dict(f, dir=d) for d, meta in zip(dirs, metas, strict=True) for f in meta["failures"]),
-            key=lambda f: (f["iou"], f["name"]),
-        )[:limit]
+        worst: WorstK[dict[str, Any]] = WorstK(limit)
+        for d, meta in zip(dirs, metas, strict=True):
+            for f in meta["failures"]:
+                worst.offer((f["iou"], f["name"]), dict(f, dir=d))
+        failures = worst.worst_first()
         for f in failures:
             shutil.copyfile(f.pop("dir") / f["file"], _ensure_parent(staging / f["file"]))
         context = {key: first[key] for key in ("source", "dataset", "split", "settings")} | {
             "shard": None,
             "merged_from": [str(d) for d in dirs],
-            "created": utc_now(),
-            "command": invocation(),
+            "failures": failures,
             "failure_candidates": sum(int(m.get("failure_candidates", 0)) for m in metas),
         }
-        outcome = _written(staging, evaluator.compute(), classes, context, failures, title)
+        outcome = _written(staging, evaluator.compute(), classes, context, title)
     outcome.path = Path(out)
-    print_metrics(outcome.metrics, title)
+    print_metrics(outcome.metrics, title, CLASS_COLUMNS)
     return outcome
 
 

@@ -1,8 +1,8 @@
 """Run a trained segmentation checkpoint over a split and evaluate it.
 
-Images are decoded in worker processes (`parallel_map`), preprocessed on the device, batched,
-run with `torch.inference_mode` (AMP on CUDA), and the logits are upsampled bilinearly to each
-label mask's own resolution, so every labelled pixel is scored. The checkpoint's resize is
+Images are decoded in worker processes, preprocessed on the device and run in batches
+(`cvtool.core.inference.predict_batches`); the logits are upsampled bilinearly to each label
+mask's own resolution, so every labelled pixel is scored. The checkpoint's resize is
 applied as in validation; its centre crop is not (a crop would leave labelled pixels unscored).
 """
 
@@ -15,21 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from cvtool.core.evaldir import EvalOutcome, EvalSettings
+from cvtool.core.inference import Inference, predict_batches
 from cvtool.core.parallel import parallel_map
-from cvtool.segment.evaluate import Batch, EvalOutcome, EvalSettings, run_evaluation
+from cvtool.segment.evaluate import Batch, run_evaluation
 from cvtool.segment.samples import load_labelled_image
-from cvtool.segment.split import EvalSplit, SplitItem, load_split
+from cvtool.segment.split import EvalSplit, load_split
 
 
-def model_batches(
-    checkpoint: Any,
-    split: EvalSplit,
-    batch_size: int,
-    device: Any,
-    amp: bool,
-    workers: int | None,
-) -> Iterator[Batch]:
-    """Yield `(items, labels, probabilities, predictions)` batches on `device`."""
+def model_batches(checkpoint: Any, split: EvalSplit, run: Inference) -> Iterator[Batch]:
+    """Yield `(items, labels, probabilities, predictions)` batches on `run.device`."""
     import torch
 
     from cvtool.core.transforms import eval_transform
@@ -38,37 +33,23 @@ def model_batches(
     transform = eval_transform(size=p.size, crop=None, mean=p.mean, std=p.std)
     m = split.manifest
     load = partial(load_labelled_image, num_classes=m.num_classes, ignore_index=m.ignore_index)
-    model = checkpoint.model.to(device).eval()
-    autocast = device.type == "cuda" and amp
-    pending: list[tuple[SplitItem, np.ndarray, np.ndarray]] = []
+    loaded = parallel_map(load, split.items, run.workers, f"evaluating {len(split.items)} images")
+    samples = zip(split.items, loaded, strict=True)  # (item, (image, label mask))
 
-    def run(group: list[tuple[SplitItem, np.ndarray, np.ndarray]]) -> Batch:
-        items = [g[0] for g in group]
-        images = torch.stack([transform(torch.from_numpy(g[1]).to(device)) for g in group])
-        labels = torch.from_numpy(np.stack([g[2] for g in group])).to(device)
-        with torch.inference_mode():
-            with torch.autocast(device.type, enabled=autocast):
-                logits = model(images)
-            logits = logits.float()  # softmax and upsampling in float32, also under AMP
-            if logits.shape[-2:] != labels.shape[-2:]:
-                logits = torch.nn.functional.interpolate(
-                    logits, size=labels.shape[-2:], mode="bilinear", align_corners=False
-                )
-            probs = logits.softmax(dim=1)
-        return items, labels, probs, probs.argmax(dim=1)
+    def tensor(sample: Any) -> Any:
+        return transform(torch.from_numpy(sample[1][0]).to(run.device))
 
-    samples = parallel_map(load, split.items, workers, f"evaluating {len(split.items)} images")
-    for item, (image, mask) in zip(split.items, samples, strict=True):
-        if pending and (
-            len(pending) == batch_size
-            or pending[0][1].shape != image.shape
-            or pending[0][2].shape != mask.shape
-        ):
-            yield run(pending)
-            pending = []
-        pending.append((item, image, mask))
-    if pending:
-        yield run(pending)
+    def mask_shape(sample: Any) -> tuple[int, ...]:
+        return sample[1][1].shape
+
+    for group, logits in predict_batches(checkpoint.model, samples, tensor, run, mask_shape):
+        labels = torch.from_numpy(np.stack([s[1][1] for s in group])).to(run.device)
+        if logits.shape[-2:] != labels.shape[-2:]:
+            logits = torch.nn.functional.interpolate(
+                logits, size=labels.shape[-2:], mode="bilinear", align_corners=False
+            )
+        probs = logits.softmax(dim=1)  # float32, also under AMP
+        yield [s[0] for s in group], labels, probs, probs.argmax(dim=1)
 
 
 def evaluate_segmentation(
@@ -78,7 +59,7 @@ def evaluate_segmentation(
     out: Path,
     settings: EvalSettings,
     shard: tuple[int, int] | None,
-    inference: Any,
+    inference: Inference,
     source: dict[str, Any],
     title: str,
 ) -> EvalOutcome:
@@ -87,12 +68,5 @@ def evaluate_segmentation(
 
     eval_split = load_split(data_dir, split, shard=shard)
     check_classes(checkpoint, eval_split.manifest, data_dir)
-    batches = model_batches(
-        checkpoint,
-        eval_split,
-        inference.batch_size,
-        inference.device,
-        inference.amp,
-        settings.workers,
-    )
+    batches = model_batches(checkpoint, eval_split, inference)
     return run_evaluation(out, eval_split, batches, True, source, settings, shard, title)

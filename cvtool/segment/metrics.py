@@ -26,7 +26,7 @@ import numpy as np
 
 from cvtool.core.artifacts import IGNORE_INDEX, atomic_path
 from cvtool.core.calibration import CalibrationBins, CalibrationResult
-from cvtool.core.confusion import ConfusionMatrix, SegmentationScores
+from cvtool.core.confusion import ConfusionMatrix, SegmentationScores, class_iou
 from cvtool.core.errors import CvtoolError
 
 IOU_BINS = 10
@@ -47,15 +47,9 @@ def per_image_iou(counts: Any) -> np.ndarray:
     The mean runs over the classes in the image's ground truth or prediction; an image whose
     pixels are all ignored has NaN.
     """
-    counts = np.asarray(counts, dtype=np.float64)
-    tp = np.diagonal(counts, axis1=1, axis2=2)
-    union = counts.sum(axis=2) + counts.sum(axis=1) - tp
-    present = union > 0
-    iou = np.divide(tp, union, out=np.zeros_like(tp), where=present)
+    iou, present = class_iou(counts)
     n_present = present.sum(axis=1)
-    return np.divide(
-        iou.sum(axis=1), n_present, out=np.full(len(counts), np.nan), where=n_present > 0
-    )
+    return np.divide(iou.sum(axis=1), n_present, out=np.full(len(iou), np.nan), where=n_present > 0)
 
 
 def average_precision_from_histograms(positives: np.ndarray, negatives: np.ndarray) -> float:

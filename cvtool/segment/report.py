@@ -1,30 +1,34 @@
-"""Write an eval directory from a `SegmentationReport` (the artifact contract, DESIGN.md §3).
+"""A segmentation eval dir from a `SegmentationReport` (the artifact contract, DESIGN.md §3).
 
-`metrics.json` (everything), `per_class.csv`, `confusion.csv`, `iou_bins.csv`,
-`calibration.json`, `plots/*.png`; the runner adds `per_image.csv`, `failures/`, `state.npz`
-and optional `masks/`.
+The shared files come from `cvtool.core.evaldir`; this adds the per-class IoU/Dice/AP rows,
+`iou_bins.csv` and `plots/iou_histograms.png`. The runner adds `per_image.csv`, `failures/`,
+`state.npz` and optional `masks/`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import SCHEMA_VERSION, ClassInfo, atomic_write_json, atomic_write_text
-from cvtool.core.plots import plot_confusion, plot_reliability
+from cvtool.core.artifacts import ClassInfo, atomic_write_text, csv_text
+from cvtool.core.evaldir import PLOTS_DIR, EvalResult, finite, write_eval_dir
+from cvtool.core.tables import Column
 from cvtool.segment.metrics import SegmentationReport
 from cvtool.segment.plots import plot_iou_histograms
 
-METRICS_FILE = "metrics.json"
 STATE_FILE = "state.npz"
 PER_IMAGE_FILE = "per_image.csv"
-FAILURES_DIR = "failures"
+CLASS_COLUMNS = (
+    Column("iou", "IoU"),
+    Column("dice", "Dice"),
+    Column("precision", "precision"),
+    Column("recall", "recall"),
+    Column("ap", "AP"),
+    Column("support", "pixels", count=True),
+)
 NO_SCORES_REASON = (
     "scored from predicted index masks, which carry no class probabilities: calibration "
     "(ECE/MCE) and average precision need the model's softmax scores, so they are not reported"
@@ -33,12 +37,6 @@ ABSENT_NOTE = (
     "classes absent from both the ground truth and the predictions have no IoU/Dice/precision/"
     "recall (null, not 0) and are excluded from the means"
 )
-
-
-def finite(value: Any) -> float | None:
-    """A float for JSON, or None for NaN (JSON has no NaN)."""
-    value = float(value)
-    return None if math.isnan(value) else value
 
 
 def class_rows(report: SegmentationReport, classes: Sequence[ClassInfo]) -> list[dict[str, Any]]:
@@ -60,14 +58,6 @@ def class_rows(report: SegmentationReport, classes: Sequence[ClassInfo]) -> list
     ]
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return buffer.getvalue()
-
-
 def iou_bin_rows(report: SegmentationReport) -> list[dict[str, Any]]:
     edges = np.linspace(0, 1, len(report.class_iou_histogram) + 1)
     return [
@@ -86,35 +76,18 @@ def write_report(
     report: SegmentationReport,
     classes: Sequence[ClassInfo],
     context: dict[str, Any],
-    failures: list[dict[str, Any]],
     title: str,
 ) -> dict[str, Any]:
     """Write the tables, plots and `metrics.json`; return the metrics dict."""
-    names = [c.name for c in classes]
     rows = class_rows(report, classes)
-    table = [{k: v for k, v in r.items() if k != "color"} for r in rows]
-    atomic_write_text(out / "per_class.csv", csv_text(list(table[0]), (r.values() for r in table)))
-    atomic_write_text(
-        out / "confusion.csv",
-        csv_text(
-            ["ground_truth\\predicted", *names],
-            ([n, *r] for n, r in zip(names, report.scores.confusion.tolist(), strict=True)),
-        ),
-    )
     bins = iou_bin_rows(report)
     atomic_write_text(out / "iou_bins.csv", csv_text(list(bins[0]), (b.values() for b in bins)))
-    plots = out / "plots"
-    plot_confusion(report.scores.confusion, names, plots / "confusion.png", title)
     plot_iou_histograms(
-        report.class_iou_histogram, report.image_iou_histogram, plots / "iou_histograms.png", title
+        report.class_iou_histogram,
+        report.image_iou_histogram,
+        out / PLOTS_DIR / "iou_histograms.png",
+        title,
     )
-    if report.calibration is not None:
-        calibration = {"available": True, **report.calibration.to_dict()}
-        plot_reliability(report.calibration, plots / "reliability.png", title)
-    else:
-        calibration = {"available": False, "reason": NO_SCORES_REASON}
-    atomic_write_json(out / "calibration.json", calibration)
-
     absent = [r["name"] for r in rows if not r["present"]]
     notes = [ABSENT_NOTE] if absent else []
     if report.calibration is None:
@@ -123,27 +96,26 @@ def write_report(
         notes.append(
             f"{report.images_without_labels} image(s) have only ignored pixels: no per-image IoU"
         )
-    metrics = {
-        "schema_version": SCHEMA_VERSION,
-        "task": "segmentation",
-        **context,
-        "images": report.images,
-        "headline": {k: finite(v) for k, v in report.headline().items()},
-        "classes": rows,
-        "absent_classes": absent,
-        "iou_histogram": {
-            "edges": [b["lower"] for b in bins] + [1.0],
-            "classes": [b["classes"] for b in bins],
-            "images": [b["images"] for b in bins],
-            "per_image_iou": "mean IoU over the classes in the image's ground truth or prediction",
+    result = EvalResult(
+        task="segmentation",
+        images=report.images,
+        headline=report.headline(),
+        class_names=[c.name for c in classes],
+        rows=rows,
+        absent=absent,
+        confusion=report.scores.confusion,
+        calibration=report.calibration,
+        notes=notes,
+        calibration_info={} if report.calibration else {"reason": NO_SCORES_REASON},
+        sections={
+            "iou_histogram": {
+                "edges": [b["lower"] for b in bins] + [1.0],
+                "classes": [b["classes"] for b in bins],
+                "images": [b["images"] for b in bins],
+                "per_image_iou": "mean IoU over the classes in the image's ground truth or "
+                "prediction",
+            }
         },
-        "calibration": {
-            k: calibration[k]
-            for k in ("available", "ece", "mce", "n_bins", "reason")
-            if k in calibration
-        },
-        "failures": failures,
-        "notes": notes,
-    }
-    atomic_write_json(out / METRICS_FILE, metrics)
-    return metrics
+        csv_skip=("color",),
+    )
+    return write_eval_dir(out, result, context, title)

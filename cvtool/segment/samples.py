@@ -6,12 +6,10 @@ torch operations in such a child can deadlock.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from cvtool.core.errors import CvtoolError
-from cvtool.core.images import read_mask, read_rgb
+from cvtool.core.images import check_same_size, read_mask, read_rgb_chw
 from cvtool.segment.split import SplitItem
 
 
@@ -19,18 +17,10 @@ def load_labelled_image(
     item: SplitItem, num_classes: int, ignore_index: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """`(image (3, H, W) uint8, label mask (H, W) uint8)` of one split item, same size."""
-    image = read_rgb(item.image)
+    image = read_rgb_chw(item.image)
     mask = read_mask(item.mask, num_classes, ignore_index)
-    if image.shape[:2] != mask.shape:
-        raise CvtoolError(
-            f"label mask {item.mask} is {_size(mask)} but its image {item.image} is {_size(image)}"
-        )
-    return np.ascontiguousarray(image.transpose(2, 0, 1)), np.array(mask)
-
-
-def load_image_chw(path: Path) -> np.ndarray:
-    """An RGB image as a `(3, H, W)` uint8 array (the layout torchvision transforms take)."""
-    return np.ascontiguousarray(read_rgb(path).transpose(2, 0, 1))
+    check_same_size(item.mask, mask.shape, item.image, image.shape[1:])
+    return image, np.array(mask)
 
 
 def load_prediction_pair(

@@ -6,9 +6,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cvtool.core.artifacts import DatasetManifest, read_split_list
+from cvtool.core.artifacts import DatasetManifest
 from cvtool.core.errors import CvtoolError
-from cvtool.core.layout import IMAGES_DIR, MASKS_DIR, mask_name
+from cvtool.core.layout import (
+    IMAGES_DIR,
+    MASKS_DIR,
+    load_manifest,
+    mask_name,
+    read_split_list,
+    require_files,
+    require_nonempty,
+)
 
 
 @dataclass(frozen=True)
@@ -35,22 +43,14 @@ def load_split(
     predictions: str | os.PathLike[str] | None = None,
     shard: tuple[int, int] | None = None,
 ) -> EvalSplit:
-    """List a split's images and masks (and predicted masks), failing early on missing files."""
+    """List a split's images and masks (and predicted masks), failing early on missing files;
+    `shard` `(i, n)` keeps every n-th image from the i-th."""
     data_dir = Path(data_dir)
-    manifest = DatasetManifest.load(data_dir)
-    if manifest.task != "segmentation":
-        raise CvtoolError(
-            f"{data_dir} is a {manifest.task} dataset; this evaluation needs segmentation masks"
-        )
+    manifest = load_manifest(data_dir, "segmentation")
     names = read_split_list(data_dir, split)
     if shard is not None:
         names = names[shard[0] :: shard[1]]
-    if not names:
-        where = data_dir / "splits" / f"{split}.txt"
-        raise CvtoolError(
-            f"split {split!r} of {data_dir} is empty{' for this shard' if shard else ''} ({where})",
-            "choose another --split, or re-run prepare with a non-zero fraction for it",
-        )
+    require_nonempty(names, data_dir, split, ".txt", " for this shard" if shard else "")
     pred_dir = Path(predictions) if predictions is not None else None
     if pred_dir is not None and not pred_dir.is_dir():
         raise CvtoolError(f"predictions directory not found: {pred_dir}")
@@ -63,18 +63,9 @@ def load_split(
         )
         for name in names
     ]
-    for attr, what, hint in (
-        ("image", "images", "re-run `cvtool prepare`"),
-        ("mask", "label masks", "re-run `cvtool prepare`"),
-        ("prediction", "predicted masks", "write one <stem>.png index mask per split image"),
-    ):
-        missing = [
-            getattr(i, attr) for i in items if getattr(i, attr) and not getattr(i, attr).is_file()
-        ]
-        if missing:
-            raise CvtoolError(
-                f"{len(missing)} of {len(items)} {what} of split {split!r} are missing, "
-                f"e.g. {missing[0]}",
-                hint,
-            )
+    require_files([i.image for i in items], "images", split, "re-run `cvtool prepare`")
+    require_files([i.mask for i in items], "label masks", split, "re-run `cvtool prepare`")
+    if pred_dir is not None:
+        hint = "write one <stem>.png index mask per split image"
+        require_files([i.prediction for i in items], "predicted masks", split, hint)
     return EvalSplit(data_dir, split, manifest, items)

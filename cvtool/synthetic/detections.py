@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from cvtool.core.boxes import box_iou
+from cvtool.core.boxes import box_iou, xywh_to_xyxy
 from cvtool.detect.cocodata import GroundTruth
 
 ScoreMode = Literal["ranked", "calibrated", "overconfident"]
@@ -58,7 +58,7 @@ class _Placer:
         self.extent = {}
         for im in gt.dataset["images"]:
             boxes = gt.ann_box[gt.ann_image == im["id"]]
-            far = (boxes[:, :2] + boxes[:, 2:]).max(axis=0) if len(boxes) else np.array([64, 64])
+            far = xywh_to_xyxy(boxes)[:, 2:].max(axis=0) if len(boxes) else np.array([64, 64])
             self.extent[int(im["id"])] = np.array(
                 [im.get("width", far[0]), im.get("height", far[1])], dtype=np.float64
             )

@@ -170,7 +170,7 @@ def test_unknown_label(cli, trained_convnet: Path, shapes_prepared: Path, tmp_pa
     path.write_text(path.read_text().replace(",star", ",hexagon", 1))
     result = cli("evaluate", trained_convnet, "--data", data, "--out", tmp_path / "e", *EVAL_ARGS)
     assert result.exit_code == 1
-    assert "test.csv line" in result.stderr and "'hexagon' is not a class" in result.stderr
+    assert "test.csv, line" in result.stderr and "'hexagon' is not a class" in result.stderr
 
 
 def test_empty_val_split_leaves_tsne_to_train(

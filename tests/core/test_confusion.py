@@ -72,3 +72,25 @@ def test_merge_equals_single_pass_and_rejects_bad_ids() -> None:
         ConfusionMatrix(3).update(np.zeros((2, 2)), np.full((2, 2), 7))
     with pytest.raises(ValueError, match="shape"):
         ConfusionMatrix(3).update(np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+def test_dice_is_f1_and_both_ratios_match_their_formulas_bit_for_bit() -> None:
+    from cvtool.classify.metrics import ClassificationMetrics
+    from cvtool.core.confusion import class_scores
+
+    rng = np.random.default_rng(1)
+    cm = rng.integers(0, 10**9, size=(6, 6))
+    cm[4] = 0
+    cm[:, 4] = 0  # an absent class
+    scores = scores_from_confusion(cm)
+    tp = np.diag(cm).astype(np.float64)
+    fp, fn = cm.sum(axis=0) - tp, cm.sum(axis=1) - tp
+    dice = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(6), where=(2 * tp + fp + fn) > 0)
+    np.testing.assert_array_equal(scores.dice, np.where(scores.present, dice, np.nan))
+    iou = np.divide(tp, tp + fp + fn, out=np.zeros(6), where=(tp + fp + fn) > 0)
+    np.testing.assert_array_equal(scores.iou, np.where(scores.present, iou, np.nan))
+    assert scores.dice is scores.f1
+    classification = ClassificationMetrics(6)
+    classification.confusion[:] = cm
+    np.testing.assert_array_equal(classification.compute().f1, class_scores(cm).f1)
+    np.testing.assert_array_equal(class_scores(cm).f1, dice)

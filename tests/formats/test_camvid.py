@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 from prepare_helpers import read_mask, write_image
 
-from cvtool.core.artifacts import DatasetManifest, read_split_list
+from cvtool.core.artifacts import DatasetManifest
 from cvtool.core.errors import CvtoolError
+from cvtool.core.layout import read_split_list
 from cvtool.formats.camvid import build_decoder, prepare_camvid, read_class_dict
 
 CLASSES = [("Sky", (128, 128, 128)), ("Road", (128, 64, 128)), ("Void", (0, 0, 0))]

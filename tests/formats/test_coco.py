@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from prepare_helpers import CocoBuilder, box, read_mask, rle
 
-from cvtool.core.artifacts import DatasetManifest, read_split_list
+from cvtool.core.artifacts import DatasetManifest
 from cvtool.core.errors import CvtoolError
+from cvtool.core.layout import read_split_list
 from cvtool.formats.coco import prepare_coco
 
 

@@ -70,7 +70,7 @@ def test_classification_counts(tmp_path: Path, cli) -> None:
     assert result.exit_code == 0
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "s" / "class_distribution.png")
     atomic_write_text(root / "splits" / "val.csv", "path,label\nx.jpg,bird\n")
-    with pytest.raises(CvtoolError, match=r"val.csv, line 2: unknown label 'bird'"):
+    with pytest.raises(CvtoolError, match=r"val.csv, line 2: label 'bird' is not a class"):
         class_distribution(root)
 
 

@@ -9,8 +9,9 @@ import pytest
 from PIL import Image
 from prepare_helpers import read_mask, write_image
 
-from cvtool.core.artifacts import DatasetManifest, read_split_list
+from cvtool.core.artifacts import DatasetManifest
 from cvtool.core.errors import CvtoolError
+from cvtool.core.layout import read_split_list
 from cvtool.core.palette import voc_colormap
 from cvtool.formats.voc import prepare_voc
 

@@ -130,10 +130,7 @@ def test_checkpoint_bad_inputs(cli, tmp_path, seg_data):
 
     result = cli("evaluate", tmp_path / "moved", "--data", data_dir, "--device", "cuda:0")
     if not torch.cuda.is_available():
-        assert (
-            result.exit_code == 2
-            and "--device 'cuda:0' is not available here" in result.stderr
-        )
+        assert result.exit_code == 2 and "--device 'cuda:0' is not available here" in result.stderr
 
     result = cli("evaluate", tmp_path / "moved", "--data", data_dir, "--shard", "3")
     assert result.exit_code == 2 and "--shard expects INDEX/COUNT" in result.stderr

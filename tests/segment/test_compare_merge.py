@@ -55,9 +55,7 @@ def test_merge_refuses_overlapping_or_foreign_shards(cli, dataset, predictions, 
     assert result.exit_code == 1 and "nope/metrics.json" in result.stderr
     assert not (tmp_path / "m").exists()
     result = cli("evaluate", "--predictions", pred_dir, "--data", dataset, "--shard", "2/2")
-    assert result.exit_code == 2 and "--shard '2/2': INDEX must be in 0..COUNT-1" in (
-        result.stderr
-    )
+    assert result.exit_code == 2 and "--shard '2/2': INDEX must be in 0..COUNT-1" in (result.stderr)
 
 
 def test_compare_marks_best_values(cli, dataset, predictions, masks, tmp_path):

@@ -1,0 +1,137 @@
+"""The eval directory every task writes (the artifact contract, DESIGN.md §3).
+
+`write_eval_dir` writes what all tasks share from an `EvalResult`: `per_class.csv`,
+`confusion.csv` and `plots/confusion.png`, `calibration.json` and `plots/reliability.png`, and
+`metrics.json`. Each task fills in its own per-class rows and `metrics.json` sections and adds
+its own files (segmentation: IoU bins, per-image IoUs, failures; classification: predictions,
+the misclassified gallery, t-SNE).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cvtool.core.artifacts import SCHEMA_VERSION, atomic_write_json, atomic_write_text, csv_text
+from cvtool.core.calibration import CalibrationResult
+from cvtool.core.headline import headline_spec
+from cvtool.core.plots import plot_confusion, plot_reliability
+from cvtool.core.provenance import provenance
+
+METRICS_FILE = "metrics.json"
+PER_CLASS_FILE = "per_class.csv"
+CONFUSION_FILE = "confusion.csv"
+CALIBRATION_FILE = "calibration.json"
+PLOTS_DIR = "plots"
+FAILURES_DIR = "failures"
+EVAL_PACKAGES = ("torch", "torchvision")  # their versions go into metrics.json
+
+
+@dataclass
+class EvalSettings:
+    """Options shared by every way of evaluating (`save_masks` is for segmentation, `tsne_max`
+    for classification)."""
+
+    bins: int = 15
+    fail_threshold: float = 0.5
+    max_failures: int = 12
+    save_masks: bool = False
+    workers: int | None = None
+    overwrite: bool = False
+    tsne_max: int = 200
+
+
+@dataclass
+class EvalOutcome:
+    """What an evaluation wrote: the eval dir, its headline numbers and the full metrics."""
+
+    path: Path
+    headline: dict[str, float | None]
+    metrics: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        return {"images": self.metrics["images"], **self.headline}
+
+
+def finite(value: Any) -> float | None:
+    """A float for JSON, or None for NaN (JSON has no NaN)."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+@dataclass
+class EvalResult:
+    """A task's scores in the form every eval dir records.
+
+    `headline` holds (at least) the task's headline metrics (`cvtool.core.headline`); `rows`
+    are the per-class entries of `metrics.json` (`csv_skip` names fields left out of
+    `per_class.csv`); `calibration_info` says what the confidence is, or (with no calibration)
+    why there is none; `sections` are the task's own parts of `metrics.json`.
+    """
+
+    task: str
+    images: int
+    headline: dict[str, float]
+    class_names: list[str]
+    rows: list[dict[str, Any]]
+    absent: list[str]
+    confusion: np.ndarray
+    calibration: CalibrationResult | None
+    notes: list[str]
+    calibration_info: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)
+    csv_skip: Sequence[str] = ()
+
+
+def write_confusion(out: Path, confusion: np.ndarray, names: list[str], title: str) -> None:
+    """`confusion.csv` (rows ground truth, columns predictions) and its heat-map."""
+    rows = ([n, *r] for n, r in zip(names, np.asarray(confusion).tolist(), strict=True))
+    atomic_write_text(out / CONFUSION_FILE, csv_text(["ground_truth\\predicted", *names], rows))
+    plot_confusion(confusion, names, out / PLOTS_DIR / "confusion.png", title)
+
+
+def write_calibration(
+    out: Path, result: CalibrationResult | None, info: dict[str, Any], title: str
+) -> dict[str, Any]:
+    """`calibration.json` and (when there is a result) the reliability diagram."""
+    calibration = {"available": result is not None, **info}
+    if result is not None:
+        calibration.update(result.to_dict())
+        plot_reliability(result, out / PLOTS_DIR / "reliability.png", title)
+    atomic_write_json(out / CALIBRATION_FILE, calibration)
+    return calibration
+
+
+def write_eval_dir(
+    out: Path, result: EvalResult, context: dict[str, Any], title: str
+) -> dict[str, Any]:
+    """Write the shared tables, plots and `metrics.json` (with `context` and the provenance)
+    into `out`; return the metrics dict."""
+    table = [{k: v for k, v in r.items() if k not in result.csv_skip} for r in result.rows]
+    atomic_write_text(out / PER_CLASS_FILE, csv_text(list(table[0]), (r.values() for r in table)))
+    write_confusion(out, result.confusion, result.class_names, title)
+    calibration = write_calibration(out, result.calibration, result.calibration_info, title)
+    metrics = {
+        "schema_version": SCHEMA_VERSION,
+        "task": result.task,
+        **context,
+        **provenance(*EVAL_PACKAGES),
+        "images": result.images,
+        "headline": {k: finite(result.headline[k]) for k in headline_spec(result.task).keys},
+        "classes": result.rows,
+        "absent_classes": result.absent,
+        **result.sections,
+        "calibration": {
+            k: calibration[k]
+            for k in ("available", "ece", "mce", "n_bins", "reason")
+            if k in calibration
+        },
+        "notes": result.notes,
+    }
+    atomic_write_json(out / METRICS_FILE, metrics)
+    return metrics
