@@ -247,10 +247,9 @@ def info(
     """
     from rich.table import Table
 
-    from cvtool.core.console import literal
+    from cvtool.core.console import console, literal
     from cvtool.track.info import write_info
     from cvtool.track.mot import find_sequences
-    from cvtool.track.table import print_wide
 
     infos = write_info(find_sequences(root, parse_csv_list(seqs) or None), out)
     table = Table(title=literal(root))
@@ -277,5 +276,5 @@ def info(
             f"{gtinfo['mean_per_frame']:.1f} (max {gtinfo['max_per_frame']})" if gtinfo else "-",
             str(gtinfo["tracks"]) if gtinfo else "-",
         )
-    print_wide(table)
+    console.print(table)
     return CommandResult(out, {"sequences": infos})

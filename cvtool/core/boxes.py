@@ -85,6 +85,7 @@ def tlwh_to_xywh_center(boxes: np.ndarray) -> np.ndarray:
 
 
 def xyxy_to_tlwh(boxes: np.ndarray) -> np.ndarray:
+    """`x0, y0, x1, y1` -> `x, y, w, h` (top-left)."""
     out = np.array(boxes, dtype=np.float64).reshape(-1, 4)
     out[:, 2:] -= out[:, :2]
     return out

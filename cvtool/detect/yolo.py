@@ -16,9 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
+from cvtool.core.artifacts import atomic_write_json, staged_output_dir
+from cvtool.core.boxes import xyxy_to_tlwh
 from cvtool.core.console import make_progress, warn
 from cvtool.core.errors import CvtoolError
+from cvtool.core.provenance import provenance
 from cvtool.core.ultralytics_env import import_ultralytics
 from cvtool.detect.categories import map_categories
 from cvtool.detect.cocodata import load_ground_truth
@@ -52,7 +54,7 @@ class ImageBoxes:
     @property
     def xywh(self) -> np.ndarray:
         """(N, 4) top-left corner, width and height."""
-        return np.concatenate([self.xyxy[:, :2], self.xyxy[:, 2:] - self.xyxy[:, :2]], axis=1)
+        return xyxy_to_tlwh(self.xyxy)
 
 
 @dataclass
@@ -230,8 +232,7 @@ def run_yolo(
             "images_per_second": round(len(entries) / seconds, 3) if seconds else None,
             "class_to_category": {class_names[k]: v for k, v in mapping.items()},
             "unmatched_classes": unmatched,
-            "command": invocation(),
-            "created": utc_now(),
+            **provenance("ultralytics", "torch"),
         }
         atomic_write_json(stage / "run.json", run)
     return run

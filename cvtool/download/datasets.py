@@ -13,9 +13,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cvtool.core.artifacts import atomic_write_json, read_json, utc_now
+from cvtool.core.artifacts import atomic_write_json, read_json
 from cvtool.core.console import info, make_progress
 from cvtool.core.errors import CvtoolError
+from cvtool.core.provenance import provenance
 from cvtool.download.catalogue import DatasetSpec, dataset_spec, mirror_base, resolve_url
 from cvtool.download.extract import extract, install
 from cvtool.download.fetch import FetchResult, fetch
@@ -131,7 +132,7 @@ def download_dataset(
             "downloaded_from": [r.url for r in results],
             "layout": _dests(spec),
             "root": spec.root,
-            "created": utc_now(),
+            **provenance(),
         },
     )
     if not keep_archives:

@@ -12,7 +12,6 @@ replay the run) and how far it got (epochs completed, best score, early stop).
 
 from __future__ import annotations
 
-import platform
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,6 @@ from cvtool.engine.config import TrainConfig
 
 RUN_MANIFEST = "run.json"
 SCHEMA_VERSION = 2
-
-
-def versions() -> dict[str, str]:
-    """The versions that decide a run's numbers."""
-    import torch
-    import torchvision
-
-    from cvtool import __version__
-
-    return {
-        "cvtool": __version__,
-        "torch": str(torch.__version__),  # a TorchVersion, which checkpoints cannot hold
-        "torchvision": str(torchvision.__version__),
-        "python": platform.python_version(),
-    }
 
 
 @dataclass

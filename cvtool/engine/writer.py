@@ -6,12 +6,13 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from cvtool.core.artifacts import atomic_path, invocation, utc_now
+from cvtool.core.artifacts import atomic_path
 from cvtool.core.console import info
+from cvtool.core.provenance import invocation, utc_now, versions
 from cvtool.engine.checkpoint import save_checkpoint
 from cvtool.engine.curves import plot_history
 from cvtool.engine.loggers import CsvLogger, WandbLogger
-from cvtool.engine.manifest import RunManifest, versions
+from cvtool.engine.manifest import RunManifest
 from cvtool.engine.monitor import Monitor
 from cvtool.engine.setup import RunSetup
 
@@ -36,7 +37,7 @@ def run_manifest(run: RunSetup, monitor: Monitor, history: list[dict[str, Any]])
         world_size=run.ctx.world_size,
         command=invocation(),
         updated=utc_now(),
-        versions=versions(),
+        versions=versions("torch", "torchvision"),
     )
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, atomic_write_text, utc_now
+from cvtool.core.artifacts import atomic_write_json, atomic_write_text
 from cvtool.core.console import note, track
 from cvtool.core.errors import CvtoolError
+from cvtool.core.provenance import provenance
 from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS, load_ground_truth, score_tracker
 from cvtool.track.mot import SeqInfo, find_sequences
 from cvtool.track.motmetrics_check import combine_counts, scores_from_counts
@@ -181,7 +182,7 @@ def _write(report: EvalReport, trackers: dict[str, Path], gt_root: Path, plot: b
                 "cross_check": {**report.cross_check, "note": CROSS_CHECK_NOTE}
                 if report.cross_check
                 else None,
-                "created": utc_now(),
+                **provenance("trackeval", "motmetrics"),
             },
         )
         if plot:

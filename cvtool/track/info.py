@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import atomic_write_json, utc_now
+from cvtool.core.artifacts import atomic_write_json
+from cvtool.core.provenance import provenance
 from cvtool.track.mot import CONF, FRAME, GT_CLASS, ID, SeqInfo, read_mot_txt
 
 PEDESTRIAN = 1
@@ -65,7 +66,7 @@ def write_info(seqs: list[SeqInfo], out: Path) -> list[dict[str, Any]]:
 
     results = [sequence_info(s) for s in seqs]
     infos = [info for info, _ in results]
-    atomic_write_json(out / "info.json", {"sequences": infos, "created": utc_now()})
+    atomic_write_json(out / "info.json", {"sequences": infos, **provenance()})
     plot_boxes_per_frame(
         {s.name: c for s, (_, c) in zip(seqs, results, strict=True)}, out / "boxes_per_frame.png"
     )

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import atomic_write_json, invocation, staged_output_dir, utc_now
+from cvtool.core.artifacts import atomic_write_json, staged_output_dir
 from cvtool.core.console import info
 from cvtool.core.errors import CvtoolError
 from cvtool.core.parallel import parallel_map
+from cvtool.core.provenance import provenance
 from cvtool.track.config import TrackerConfig
 from cvtool.track.interpolate import interpolate_gaps
 from cvtool.track.mot import CONF, SeqInfo, frame_offsets, read_mot_txt, write_results
@@ -158,8 +159,7 @@ def run_tracker(
                 "detections": str(detections) if detections else "public",
                 "interpolate": interpolate,
                 "root": str(seqs[0].path.parent) if seqs else None,
-                "command": invocation(),
-                "created": utc_now(),
+                **provenance("ultralytics", "lap"),
             },
         )
     info(f"wrote {len(seqs)} result file(s) to {run.out}")

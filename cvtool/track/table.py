@@ -5,7 +5,11 @@ from __future__ import annotations
 from rich.table import Table
 
 from cvtool.core.console import console, literal
+from cvtool.core.headline import headline_spec
 from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS
+
+# Error counts beside the headline metrics (cvtool.core.headline) where fewer is better.
+COUNTS_LOWER = {"FP", "FN", "ML", "Frag"}
 
 
 def comparison_table(
@@ -19,7 +23,8 @@ def comparison_table(
     for column in SUMMARY_FIELDS:
         out.add_column(column, justify="right")
     sequences = [s for s in next(iter(table.values())) if per_sequence or s == COMBINED]
-    lower_is_better = {"IDSW", "FP", "FN", "ML", "Frag"}
+    tracking = {m.key: m for m in headline_spec("tracking").metrics}
+    lower_is_better = {k for k, m in tracking.items() if not m.higher_is_better} | COUNTS_LOWER
     for seq in sequences:
         best = {}
         for column in SUMMARY_FIELDS:
@@ -41,18 +46,7 @@ def comparison_table(
     return out
 
 
-def print_wide(renderable: object, width: int = 150) -> None:
-    """Print on stderr; piped output (no terminal) gets `width` columns instead of 80."""
-    saved = console.width
-    if not console.is_terminal:
-        console.width = max(saved, width)
-    try:
-        console.print(renderable)
-    finally:
-        console.width = saved
-
-
 def print_comparison(
     table: dict[str, dict[str, dict[str, float]]], per_sequence: bool = True
 ) -> None:
-    print_wide(comparison_table(table, per_sequence))
+    console.print(comparison_table(table, per_sequence))
