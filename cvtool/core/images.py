@@ -51,9 +51,9 @@ def load_pixels(path: str | os.PathLike[str], what: str = "image") -> Image.Imag
 
 
 def read_rgb(path: str | os.PathLike[str], what: str = "image") -> np.ndarray:
-    """`(H, W, 3)` uint8."""
+    """`(H, W, 3)` uint8, writable."""
     with load_pixels(path, what) as im:
-        return np.asarray(im.convert("RGB"))
+        return np.array(im.convert("RGB"))
 
 
 def read_rgb_chw(path: str | os.PathLike[str]) -> np.ndarray:
@@ -104,15 +104,13 @@ def link_or_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> No
 
 
 def read_image(path: Path) -> Any:
-    """An RGB image as a uint8 `(3, H, W)` tensor; CvtoolError naming the file if unreadable."""
-    from torchvision.io import ImageReadMode, decode_image
+    """An RGB image as a uint8 `(3, H, W)` tensor, a view of its `(H, W, 3)` pixels (decoded by
+    Pillow, as everywhere in cvtool); CvtoolError naming the file if unreadable."""
+    import torch
 
     if not path.is_file():
         raise CvtoolError(f"image not found: {path}", "re-run `cvtool prepare` for this dataset")
-    try:
-        return decode_image(str(path), mode=ImageReadMode.RGB)
-    except RuntimeError as e:
-        raise CvtoolError(f"cannot decode image {path}: {e}") from None
+    return torch.from_numpy(read_rgb(path)).permute(2, 0, 1)
 
 
 def read_index_png(path: str | os.PathLike[str], what: str = "mask") -> np.ndarray:

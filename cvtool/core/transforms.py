@@ -1,4 +1,4 @@
-"""Joint image + mask transforms (torchvision.transforms.v2) for training and evaluation.
+"""Joint image + mask transforms for training and evaluation, uint8 until one final conversion.
 
 The deterministic part (resize, centre crop, normalise) is described by `Preprocess`, which is
 stored in every checkpoint, so evaluation rebuilds exactly what validation saw:
@@ -6,9 +6,10 @@ stored in every checkpoint, so evaluation rebuilds exactly what validation saw:
 >>> t = eval_transform(**checkpoint.preprocess.to_dict())
 >>> image, mask = t(image_uint8, mask_uint8)        # float (3, H, W) normalised, long (H, W)
 
-Masks are wrapped in `tv_tensors.Mask`, so every geometric transform uses nearest-neighbour
-interpolation on them, and pixels that augmentation brings in from outside are filled with the
-ignore index (255).
+Resizing is torchvision.transforms.v2 on uint8 tensors (masks as `tv_tensors.Mask`, so with
+nearest-neighbour interpolation); training augmentation is `cvtool.core.augment` (masks
+nearest, pixels brought in from outside the image set to the ignore index 255); the image
+becomes float once, at the end (`to_float`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cvtool.core.artifacts import IGNORE_INDEX
+from cvtool.core.augment import PRESETS, augment_sample, sample_params
 from cvtool.core.errors import CvtoolError, ParameterError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 Transform = Callable[..., Any]
-AUGMENT_PRESETS = ("none", "flip", "standard", "strong")
+AUGMENT_PRESETS = tuple(PRESETS)
 Size = int | tuple[int, int] | None
 
 
@@ -108,35 +109,17 @@ class Preprocess:
         )
 
 
-def _fill() -> dict:
-    from torchvision import tv_tensors
+def to_float(images: Any, mean: Sequence[float], std: Sequence[float]) -> Any:
+    """uint8 `(..., 3, H, W)` -> float32 in [0, 1], normalised with `mean`/`std`, contiguous:
+    the one conversion of every image (torchvision's `ToDtype(scale=True)` and `Normalize`)."""
+    import torch
+    from torchvision.transforms.v2 import functional as F
 
-    return {tv_tensors.Mask: IGNORE_INDEX, "others": 0}
-
-
-class JointTransform:
-    """Apply a v2 pipeline to `(image, mask)` or `(image, None)`; returns float image and long
-    mask (or the image alone for classification)."""
-
-    def __init__(self, steps: Sequence[Any]) -> None:
-        from torchvision.transforms import v2
-
-        self.pipeline = v2.Compose(list(steps))
-
-    def __call__(self, image: Any, mask: Any = None) -> Any:
-        import torch
-        from torchvision import tv_tensors
-
-        if mask is None:
-            return self.pipeline(tv_tensors.Image(image)).as_subclass(torch.Tensor)
-        image, mask = self.pipeline(tv_tensors.Image(image), tv_tensors.Mask(mask))
-        return image.as_subclass(torch.Tensor), mask.as_subclass(torch.Tensor).long()
-
-    def __repr__(self) -> str:
-        return repr(self.pipeline)
+    scaled = F.to_dtype(images.contiguous(), torch.float32, scale=True)
+    return F.normalize(scaled, list(mean), list(std))
 
 
-def _deterministic(p: Preprocess) -> list[Any]:
+def _resize_steps(p: Preprocess) -> Any:
     from torchvision.transforms import v2
 
     steps: list[Any] = []
@@ -144,18 +127,40 @@ def _deterministic(p: Preprocess) -> list[Any]:
         steps.append(v2.Resize(p.size if isinstance(p.size, int) else list(p.size)))
     if p.crop is not None:
         steps.append(v2.CenterCrop(p.crop if isinstance(p.crop, int) else list(p.crop)))
-    return steps
+    return v2.Compose(steps) if steps else None
 
 
-def _to_float(p: Preprocess) -> list[Any]:
-    import torch
-    from torchvision import tv_tensors
-    from torchvision.transforms import v2
+class JointTransform:
+    """`(image, mask)` or `(image, None)` uint8 tensors -> the preprocessed pair: resize and
+    centre crop, then the augmentation `preset` (random, CPU), then, with `normalize`, the
+    float conversion. Returns the image alone when called without a mask, and long masks."""
 
-    return [
-        v2.ToDtype({tv_tensors.Image: torch.float32, "others": None}, scale=True),
-        v2.Normalize(mean=list(p.mean), std=list(p.std)),
-    ]
+    def __init__(self, preprocess: Preprocess, preset: str = "none", normalize: bool = True):
+        self.preprocess, self.normalize = preprocess, normalize
+        self.preset = PRESETS[preset]
+        self.resize = _resize_steps(preprocess)
+
+    def __call__(self, image: Any, mask: Any = None) -> Any:
+        import torch
+        from torchvision import tv_tensors
+
+        if self.resize is not None:
+            if mask is None:
+                image = self.resize(tv_tensors.Image(image))
+            else:
+                image, mask = self.resize(tv_tensors.Image(image), tv_tensors.Mask(mask))
+                mask = mask.as_subclass(torch.Tensor)
+            image = image.as_subclass(torch.Tensor)
+        if self.preset != PRESETS["none"]:
+            params = sample_params(self.preset, (int(image.shape[-2]), int(image.shape[-1])))
+            image, mask = augment_sample(image, mask, params, self.preprocess.output_size)
+        if self.normalize:
+            image = to_float(image, self.preprocess.mean, self.preprocess.std)
+            mask = None if mask is None else mask.long()
+        return image if mask is None else (image, mask)
+
+    def __repr__(self) -> str:
+        return f"JointTransform({self.preprocess}, {self.preset}, normalize={self.normalize})"
 
 
 def eval_transform(
@@ -165,41 +170,26 @@ def eval_transform(
     std: Sequence[float] = IMAGENET_STD,
 ) -> JointTransform:
     """The deterministic validation/evaluation transform (resize, centre crop, normalise)."""
-    p = Preprocess(size, crop, tuple(mean), tuple(std))  # type: ignore[arg-type]
-    return JointTransform([*_deterministic(p), *_to_float(p)])
+    return JointTransform(Preprocess(size, crop, tuple(mean), tuple(std)))  # type: ignore[arg-type]
 
 
-def augmentation(preset: str, output_size: tuple[int, int] | None) -> list[Any]:
-    """Random steps of a preset: `flip`; `standard` = random resized crop (scale 0.8-1),
-    flip, rotation ±15°, colour jitter 0.2; `strong` = scale 0.5-1, rotation ±30°, jitter 0.4."""
-    from torchvision.transforms import v2
-
-    if preset not in AUGMENT_PRESETS:
+def check_preset(preset: str, preprocess: Preprocess) -> None:
+    """Refuse an unknown preset, and one that crops or rotates without a fixed output size."""
+    if preset not in PRESETS:
         raise CvtoolError(
             f"unknown augmentation preset {preset!r}; valid: {', '.join(AUGMENT_PRESETS)}"
         )
-    if preset == "none":
-        return []
-    if preset == "flip":
-        return [v2.RandomHorizontalFlip()]
-    scale, degrees, jitter = (
-        ((0.8, 1.0), 15, 0.2) if preset == "standard" else ((0.5, 1.0), 30, 0.4)
-    )
-    if output_size is None:
+    if PRESETS[preset].geometric and preprocess.output_size is None:
         raise ParameterError(
             f"augmentation preset {preset!r} needs a fixed image size",
             "augment",
             "set `crop` (N) or `size` (HxW)",
         )
-    return [
-        v2.RandomResizedCrop(list(output_size), scale=scale, antialias=True),
-        v2.RandomHorizontalFlip(),
-        v2.RandomRotation(degrees, fill=_fill()),
-        v2.ColorJitter(brightness=jitter, contrast=jitter, saturation=jitter),
-    ]
 
 
 def train_transform(preprocess: Preprocess, preset: str = "none") -> JointTransform:
-    """Deterministic preprocessing, then the augmentation preset, then normalisation."""
-    steps = [*_deterministic(preprocess), *augmentation(preset, preprocess.output_size)]
-    return JointTransform([*steps, *_to_float(preprocess)])
+    """Deterministic preprocessing, then the augmentation preset (`cvtool.core.augment`: flip;
+    `standard` = random resized crop (scale 0.8-1), flip, rotation ±15°, colour jitter 0.2;
+    `strong` = scale 0.5-1, rotation ±30°, jitter 0.4), then normalisation."""
+    check_preset(preset, preprocess)
+    return JointTransform(preprocess, preset)

@@ -8,7 +8,7 @@ from cvtool.engine.config import TrainConfig
 from cvtool.engine.trainer import TrainResult, train
 
 
-def train_demo_unet(
+def demo_train_config(
     data: Path,
     out: Path,
     *,
@@ -16,13 +16,12 @@ def train_demo_unet(
     width: int = 8,
     size: int = 64,
     seed: int = 0,
+    threads: int | None = None,
     overwrite: bool = True,
-) -> TrainResult:
-    """Train `unet` (bilinear decoder, `width` base channels) on the prepared segmentation
-    dataset `data` at `size`x`size`, writing the run dir `out`; 10-20 s on 2 CPU cores for the
-    48-image demo set (validation mIoU about 0.18 -> 0.34). `TrainResult.summary()` is the
-    JSON-able summary."""
-    config = TrainConfig(
+) -> TrainConfig:
+    """The options of the demo's U-Net run (bilinear decoder, `width` base channels, `size`x
+    `size`, flips, on the CPU)."""
+    return TrainConfig(
         model="unet",
         data=Path(data),
         out=Path(out),
@@ -36,6 +35,14 @@ def train_demo_unet(
         seed=seed,
         device="cpu",
         workers=0,
+        threads=threads,
         overwrite=overwrite,
     )
-    return train(config)
+
+
+def train_demo_unet(data: Path, out: Path, **options: object) -> TrainResult:
+    """Train the demo U-Net (`demo_train_config(data, out, **options)`) on the prepared
+    segmentation dataset `data`, writing the run dir `out`; 10-20 s on 2 CPU cores for the
+    48-image demo set (validation mIoU about 0.18 -> 0.34). `TrainResult.summary()` is the
+    JSON-able summary."""
+    return train(demo_train_config(data, out, **options))  # type: ignore[arg-type]

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cvtool.core.batch_augment import AUGMENT_DEVICES
+from cvtool.core.cache import CACHE_MODES
 from cvtool.core.errors import ParameterError
 from cvtool.core.transforms import (
     AUGMENT_PRESETS,
@@ -42,10 +44,10 @@ OPTIM_DEFAULTS: dict[str, Any] = {
 }
 # Where and how a run is written, not what it trains: not part of a run's recorded options.
 RUN_CONTROLS = ("out", "resume", "overwrite")
-_INTS = ("epochs", "batch_size", "seed", "workers", "patience")
+_INTS = ("epochs", "batch_size", "seed", "workers", "patience", "threads")
 _FLOATS = ("lr", "momentum", "weight_decay", "focal_gamma", "label_smoothing", "mixup")
 _BOOLS = ("oversample", "amp", "channels_last", "resume", "overwrite")
-_MINIMUMS = {"epochs": 1, "batch_size": 1, "workers": 0, "patience": 1, "mixup": 0}
+_MINIMUMS = {"epochs": 1, "batch_size": 1, "workers": 0, "patience": 1, "mixup": 0, "threads": 1}
 
 
 def model_defaults(spec: ModelSpec) -> dict[str, Any]:
@@ -114,11 +116,14 @@ class TrainConfig:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     augment: str = "none"
+    augment_device: str = "cpu"
     mixup: float = 0.0
     seed: int = 0
     patience: int | None = None
     device: str = "auto"
     workers: int = 2
+    threads: int | None = None
+    cache: str = "none"
     amp: bool = True
     channels_last: bool = True
     resume: bool = False
@@ -181,6 +186,8 @@ class TrainConfig:
             "scheduler": SCHEDULERS,
             "loss": LOSSES,
             "augment": AUGMENT_PRESETS,
+            "augment_device": AUGMENT_DEVICES,
+            "cache": CACHE_MODES,
         }
         for name, valid in choices.items():
             if getattr(self, name) not in valid:

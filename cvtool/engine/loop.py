@@ -52,6 +52,10 @@ def run_pass(
         for step, (images, targets) in enumerate(loader, start=1):
             images = images.to(run.device, non_blocking=True)
             targets = targets.to(run.device, non_blocking=True)
+            if run.batch_augment is not None:
+                masks = targets if run.segmentation else None
+                images, masks = run.batch_augment(images, masks, training)
+                targets = masks if run.segmentation else targets
             if run.channels_last:
                 images = images.contiguous(memory_format=torch.channels_last)
             mixed = None

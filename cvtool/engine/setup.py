@@ -9,8 +9,18 @@ from typing import Any
 import torch
 
 from cvtool.core.artifacts import DatasetManifest
-from cvtool.core.errors import CvtoolError
-from cvtool.core.transforms import eval_transform, train_transform
+from cvtool.core.augment import PRESETS
+from cvtool.core.batch_augment import BatchAugment
+from cvtool.core.errors import CvtoolError, ParameterError
+from cvtool.core.threads import worker_init_fn
+from cvtool.core.transforms import (
+    JointTransform,
+    Transform,
+    check_preset,
+    eval_transform,
+    to_float,
+    train_transform,
+)
 from cvtool.engine import distributed
 from cvtool.engine.checkpoint import checkpoint_manifest, read_checkpoint
 from cvtool.engine.class_weights import class_weights
@@ -61,6 +71,7 @@ class RunSetup:
     train_loader: Any
     val_loader: Any
     resumed: Resumed | None
+    batch_augment: BatchAugment | None = None  # augmentation on the device, per batch
 
     @property
     def spec(self) -> ModelSpec:
@@ -135,7 +146,27 @@ def _loader(cfg: TrainConfig, dataset: Any, sampler: Any, generator: Any, pin: b
         num_workers=cfg.workers,
         pin_memory=pin,
         generator=generator,
+        worker_init_fn=worker_init_fn,
     )
+
+
+def _transforms(
+    cfg: TrainConfig, ctx: distributed.DistContext
+) -> tuple[Transform, Transform, BatchAugment | None]:
+    """The loaders' transforms, and the device's batch augmentation with `augment_device`
+    cuda (the loaders then only resize, and deliver uint8)."""
+    p = cfg.preprocess
+    if cfg.augment_device == "cpu":
+        return train_transform(p, cfg.augment), eval_transform(**p.to_dict()), None
+    if ctx.device.type != "cuda":
+        raise ParameterError(
+            f"augment_device cuda augments on the training device, which is {ctx.device}",
+            "augment_device",
+            "train on a GPU (`device` cuda), or augment in the loader workers (cpu)",
+        )
+    check_preset(cfg.augment, p)
+    uint8 = JointTransform(p, normalize=False)
+    return uint8, uint8, BatchAugment(PRESETS[cfg.augment], p.output_size, p.mean, p.std)
 
 
 def setup_run(config: TrainConfig, ctx: distributed.DistContext) -> RunSetup:
@@ -149,9 +180,12 @@ def setup_run(config: TrainConfig, ctx: distributed.DistContext) -> RunSetup:
     assert cfg.data is not None and cfg.optimizer and cfg.scheduler and cfg.lr
     cuda = ctx.device.type == "cuda"
 
-    train_ds = open_dataset(cfg.data, "train", train_transform(cfg.preprocess, cfg.augment))
-    val_ds = open_dataset(cfg.data, "val", eval_transform(**cfg.preprocess.to_dict()))
+    train_t, val_t, batch_augment = _transforms(cfg, ctx)
+    train_ds = open_dataset(cfg.data, "train", train_t)
+    val_ds = open_dataset(cfg.data, "val", val_t)
     workers = 1 if ctx.distributed else None
+    for ds in (train_ds, val_ds):
+        ds.use_cache(cfg.cache, workers, shared=cfg.workers > 0)
     stats = label_stats(train_ds, workers)
     label_stats(val_ds, workers)  # validates every validation mask up front
     k = dataset.num_classes
@@ -167,7 +201,10 @@ def setup_run(config: TrainConfig, ctx: distributed.DistContext) -> RunSetup:
     val_loader = _loader(cfg, val_ds, val_sampler, None, cuda)
 
     torch.manual_seed(cfg.seed)
-    model = _build_model(cfg, ctx, k, val_ds[0][0])
+    sample = val_ds[0][0]
+    if batch_augment is not None:
+        sample = to_float(sample, cfg.preprocess.mean, cfg.preprocess.std)
+    model = _build_model(cfg, ctx, k, sample)
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise CvtoolError(f"model {cfg.model!r} has no trainable parameters", param="model")
@@ -193,4 +230,5 @@ def setup_run(config: TrainConfig, ctx: distributed.DistContext) -> RunSetup:
     return RunSetup(
         cfg, ctx, dataset, train_ds, val_ds, weights, criterion, model, net,
         optimizer, scheduler, scaler, sampler, generator, train_loader, val_loader, resumed,
+        batch_augment,
     )  # fmt: skip

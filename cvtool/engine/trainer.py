@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cvtool.core.threads import set_threads
 from cvtool.engine import distributed
 from cvtool.engine.config import TrainConfig
 from cvtool.engine.loop import run_epoch
@@ -64,6 +65,7 @@ def train(config: TrainConfig, callbacks: Sequence[EpochCallback] = ()) -> Train
 
     Under `torchrun` every process calls this; they join one process group, and only rank 0
     writes."""
+    set_threads(config.threads)
     ctx = distributed.setup(config.device)
     try:
         return fit(setup_run(config, ctx), callbacks)

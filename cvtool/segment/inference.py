@@ -37,7 +37,7 @@ def model_batches(checkpoint: Any, split: EvalSplit, run: Inference) -> Iterator
     samples = zip(split.items, loaded, strict=True)  # (item, (image, label mask))
 
     def tensor(sample: Any) -> Any:
-        return transform(torch.from_numpy(sample[1][0]).to(run.device))
+        return transform(torch.from_numpy(sample[1][0]).permute(2, 0, 1).to(run.device))
 
     def mask_shape(sample: Any) -> tuple[int, ...]:
         return sample[1][1].shape

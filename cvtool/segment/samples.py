@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from cvtool.core.cache import CacheItem
 from cvtool.core.errors import CvtoolError
-from cvtool.core.images import check_same_size, read_mask, read_rgb_chw
+from cvtool.core.images import check_same_size, read_mask, read_rgb
 from cvtool.segment.split import SplitItem
 
 
 def load_labelled_image(
-    item: SplitItem, num_classes: int, ignore_index: int
+    item: SplitItem | CacheItem, num_classes: int, ignore_index: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`(image (3, H, W) uint8, label mask (H, W) uint8)` of one split item, same size."""
-    image = read_rgb_chw(item.image)
+    """`(image (H, W, 3) uint8, label mask (H, W) uint8)` of one item, same size, writable."""
+    assert item.mask is not None
+    image = read_rgb(item.image)
     mask = read_mask(item.mask, num_classes, ignore_index)
-    check_same_size(item.mask, mask.shape, item.image, image.shape[1:])
+    check_same_size(item.mask, mask.shape, item.image, image.shape[:2])
     return image, np.array(mask)
 
 

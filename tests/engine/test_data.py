@@ -47,19 +47,6 @@ def test_eval_transform_resizes_masks_with_nearest(seg_data: Path) -> None:
     torch.testing.assert_close(image, expected)
 
 
-def test_rotation_fills_mask_with_ignore_index() -> None:
-    from torchvision.transforms import v2
-
-    from cvtool.core.transforms import JointTransform, _fill
-
-    t = JointTransform([v2.RandomRotation((45, 45), fill=_fill())])
-    image = torch.full((3, 20, 20), 100, dtype=torch.uint8)
-    image_out, mask_out = t(image, torch.ones(20, 20, dtype=torch.uint8))
-    assert mask_out[0, 0] == 255 and mask_out[10, 10] == 1
-    assert set(mask_out.unique().tolist()) == {1, 255}
-    assert image_out[0, 0, 0] == 0
-
-
 @pytest.mark.parametrize("preset", ["flip", "standard", "strong"])
 def test_train_transform_keeps_labels_valid(seg_data: Path, preset: str) -> None:
     torch.manual_seed(0)
