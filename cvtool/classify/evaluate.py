@@ -47,7 +47,7 @@ def _score_split(
     with (staging / PREDICTIONS_FILE).open("w", newline="") as f:
         rows = csv.writer(f, lineterminator="\n")
         rows.writerow(["path", "label", "predicted", "confidence", "correct"])
-        for out in predict_split(checkpoint, split, run):
+        for out in predict_split(checkpoint, split, run, cache=s.cache):
             labels = split.labels[out.start : out.start + len(out.probs)]
             metrics.update(out.probs, labels)
             conf, pred = (t.cpu().numpy() for t in out.probs.max(dim=1))

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from cvtool.classify.dataset import decode_image
 from cvtool.classify.split import ClassSplit
-from cvtool.core.images import read_rgb_chw
+from cvtool.core.cache import CacheItem, decoded_samples
 from cvtool.core.inference import Inference, predict_batches
-from cvtool.core.parallel import parallel_map
 
 
 @dataclass
@@ -42,9 +42,14 @@ def penultimate_layer(model: Any) -> Any:
 
 
 def predict_split(
-    checkpoint: Any, split: ClassSplit, run: Inference, features: bool = False
+    checkpoint: Any,
+    split: ClassSplit,
+    run: Inference,
+    features: bool = False,
+    cache: str = "none",
 ) -> Iterator[PredictedBatch]:
-    """Yield the model's predictions for every image of `split`, in order."""
+    """Yield the model's predictions for every image of `split`, in order (its images read
+    from the `cache` of the split when one is asked for)."""
     import torch
 
     from cvtool.core.transforms import eval_transform
@@ -56,11 +61,14 @@ def predict_split(
         layer = penultimate_layer(checkpoint.model)
         hook = layer.register_forward_pre_hook(lambda _m, args: captured.append(args[0]))
 
-    def tensor(sample: tuple[int, np.ndarray]) -> Any:
-        return transform(torch.from_numpy(sample[1]).to(run.device))
+    def tensor(sample: tuple[int, tuple[np.ndarray, None]]) -> Any:
+        return transform(torch.from_numpy(sample[1][0]).permute(2, 0, 1).to(run.device))
 
     description = f"{'features of' if features else 'classifying'} {split.split} images"
-    images = parallel_map(read_rgb_chw, split.paths, run.workers, description)
+    items = [CacheItem(path) for path in split.paths]
+    images = decoded_samples(
+        cache, split.data_dir, split.split, items, decode_image, {}, run.workers, description
+    )
     try:
         for group, logits in predict_batches(checkpoint.model, enumerate(images), tensor, run):
             feats = captured[0].float().flatten(1).cpu().numpy() if features else None

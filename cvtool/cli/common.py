@@ -202,6 +202,25 @@ def batch_size_option(default: int, help: str = "Images per forward pass.") -> A
     return typer.Option(default, "--batch-size", min=1, help=help)
 
 
+THREADS_HELP = (
+    "Intra-op threads of torch (default: the cores this process may use, or $OMP_NUM_THREADS)."
+)
+CACHE_HELP = (
+    "Decoded-sample cache: none; ram (decoded once into memory for this run); disk (a "
+    "memory-mapped file in DATA/.cache, kept and reused while the images are unchanged)."
+)
+
+
+def threads_option() -> Any:
+    """`--threads N`: torch's intra-op threads (`cvtool.core.threads.set_threads`)."""
+    return typer.Option(None, "--threads", min=1, help=THREADS_HELP)
+
+
+def cache_option() -> Any:
+    """`--cache none|ram|disk` (`cvtool.core.cache`), checked by the library."""
+    return typer.Option("none", "--cache", metavar="[none|ram|disk]", help=CACHE_HELP)
+
+
 def parse_csv_list(value: str | None) -> list[str]:
     """`"a,b, c"` -> `["a", "b", "c"]` (empty items dropped)."""
     from cvtool.api.params import as_names

@@ -12,6 +12,7 @@ from cvtool.cli.common import (
     overwrite_option,
     seed_option,
     stage_command,
+    threads_option,
     workers_option,
 )
 
@@ -23,6 +24,7 @@ def demo(
     out: Path = out_option("Where the demo writes (a re-run replaces it).", Path("cvtool-demo")),
     seed: int = seed_option("Seed for the generated data and the training run."),
     workers: int | None = workers_option("Processes for data preparation (default: all cores)."),
+    threads: int | None = threads_option(),
     epochs: int = typer.Option(20, "--epochs", min=1, help="Training epochs for the demo U-Net."),
     weights: Path | None = typer.Option(
         None,
@@ -46,7 +48,7 @@ def demo(
     from cvtool.core.console import console, info, literal
     from cvtool.demo.pipeline import DemoOptions, run_demo
 
-    opts = DemoOptions(out, seed, workers, epochs, weights)
+    opts = DemoOptions(out, seed, workers, epochs, weights, threads)
     steps = run_demo(opts, overwrite=overwrite)
     table = Table(title="cvtool demo: what each stage produced", show_lines=True)
     table.add_column("stage", style="bold")

@@ -13,6 +13,7 @@ from cvtool.cli.common import (
     out_option,
     overwrite_option,
     stage_command,
+    threads_option,
 )
 from cvtool.core.errors import CvtoolError
 
@@ -44,6 +45,7 @@ def run(
         1, "Images per forward pass (a batch pads to square: helps on GPU, not on CPU)."
     ),
     device: str = device_option(),
+    threads: int | None = threads_option(),
     half: bool = typer.Option(False, "--half", help="FP16 inference (GPU)."),
     category_map: str | None = typer.Option(
         None,
@@ -62,9 +64,11 @@ def run(
     from cvtool.api.params import as_size
     from cvtool.core.device import resolve_device
     from cvtool.core.rundirs import next_run_dir
+    from cvtool.core.threads import set_threads
     from cvtool.detect.yolo import YoloOptions, run_yolo
 
     resolve_device(device)  # an unusable device is a usage error before any data is read
+    set_threads(threads)
     opts = YoloOptions(as_size(size, "size"), conf, iou, max_det, batch_size, device, half)
     out = out or next_run_dir("detect", Path(weights).stem)
     summary = run_yolo(weights, images, out, annotations, opts, category_map, overwrite)

@@ -9,10 +9,12 @@ import typer
 from cvtool.cli.common import (
     CommandResult,
     batch_size_option,
+    cache_option,
     device_option,
     out_option,
     overwrite_option,
     stage_command,
+    threads_option,
     workers_option,
 )
 from cvtool.core.errors import ParameterError
@@ -66,6 +68,8 @@ def evaluate(
         False, "--save-masks", help="Also write predicted masks/ and masks_colored/."
     ),
     workers: int | None = workers_option("Image decoding processes (default: all cores)."),
+    threads: int | None = threads_option(),
+    cache: str = cache_option(),
     overwrite: bool = overwrite_option("Replace an existing eval dir."),
 ) -> CommandResult:
     """Evaluate a segmentation model or a classifier on a dataset split; write an eval dir.
@@ -91,11 +95,15 @@ def evaluate(
         cvtool evaluate --merge runs/unet/eval-0 runs/unet/eval-1 --out runs/unet/eval-test
     """
     from cvtool.api.params import as_shard
+    from cvtool.core.cache import check_cache_mode
+    from cvtool.core.threads import set_threads
     from cvtool.segment.evaluate import EvalSettings, evaluate_predictions, merge_evaluations
 
+    check_cache_mode(cache)
+    set_threads(threads)
     paths = paths or []
     settings = EvalSettings(
-        bins, fail_threshold, max_failures, save_masks, workers, overwrite, tsne_max
+        bins, fail_threshold, max_failures, save_masks, workers, overwrite, tsne_max, cache
     )
     if merge:
         if out is None or len(paths) < 2 or predictions is not None:

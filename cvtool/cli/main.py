@@ -10,6 +10,7 @@ import typer
 
 from cvtool import __version__
 from cvtool.cli import compare, demo, detect, download, evaluate, prepare, track, train
+from cvtool.core.threads import prepare_runtime
 
 app = typer.Typer(
     name="cvtool",
@@ -60,4 +61,5 @@ def root(
 
 
 def main() -> None:
+    prepare_runtime()  # before torch is imported: its OpenMP runtime reads the environment once
     app()

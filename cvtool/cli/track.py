@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from cvtool.cli.common import CommandResult, parse_csv_list, stage_command
+from cvtool.cli.common import CommandResult, parse_csv_list, stage_command, threads_option
 from cvtool.core.device import DEVICE_HELP
 from cvtool.track.config import DETECTOR_CONF
 from cvtool.track.registry import TRACKERS
@@ -126,6 +126,7 @@ def mot17(
     ),
     batch_size: int = typer.Option(1, min=1, help="Frames per detector pass (--detector yolo)."),
     device: str = typer.Option("auto", help=f"Detector device: {DEVICE_HELP}."),
+    threads: int | None = threads_option(),
     workers: int = typer.Option(
         1, min=1, help="Processes tracking sequences in parallel (1: in this process)."
     ),
@@ -163,10 +164,12 @@ def mot17(
     if detector is Detector.yolo:
         if not weights:
             raise typer.BadParameter("--detector yolo needs --weights", param_hint="--weights")
+        from cvtool.core.threads import set_threads
         from cvtool.core.transforms import parse_size
         from cvtool.detect.yolo import YoloOptions
         from cvtool.track.detector import detect_sequences
 
+        set_threads(threads)
         opts = YoloOptions(imgsz=parse_size(size), conf=conf, batch=batch_size, device=device)
         det_dir = detect_sequences(sequences, weights, out / DETECTIONS_DIR, opts)
     run = run_tracker(

@@ -16,7 +16,9 @@ from typing import Any, Optional
 
 import typer
 
-from cvtool.cli.common import CommandResult, stage_command
+from cvtool.cli.common import CACHE_HELP, THREADS_HELP, CommandResult, stage_command
+from cvtool.core.batch_augment import AUGMENT_DEVICES
+from cvtool.core.cache import CACHE_MODES
 from cvtool.core.console import console
 from cvtool.core.device import DEVICE_HELP
 from cvtool.core.transforms import AUGMENT_PRESETS
@@ -159,6 +161,16 @@ def _common_options(spec: ModelSpec) -> dict[str, Option]:
         ),
         "device": (str, typer.Option(d["device"], help=DEVICE_HELP)),
         "workers": (int, typer.Option(d["workers"], min=0, help="DataLoader worker processes.")),
+        "threads": (Optional[int], typer.Option(None, min=1, help=THREADS_HELP)),  # noqa: UP045
+        "cache": (_choices("Cache", CACHE_MODES), typer.Option(d["cache"], help=CACHE_HELP)),
+        "augment_device": (
+            _choices("AugmentDevice", AUGMENT_DEVICES),
+            typer.Option(
+                d["augment_device"],
+                help="Where augmentation runs: cpu (per image, in the loader workers) or cuda "
+                "(per batch on the training GPU; the loader then only decodes and resizes).",
+            ),
+        ),
         "amp": _toggle("amp", d["amp"], "Mixed precision (CUDA only)."),
         "channels_last": _toggle("channels_last", d["channels_last"], "NHWC on CUDA."),
         "resume": (

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from cvtool.core.artifacts import atomic_path, atomic_write_json
-from cvtool.core.console import note
+from cvtool.core.console import note, track
 from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import image_size
 from cvtool.core.parallel import parallel_map
@@ -150,9 +150,9 @@ def _fill(target: np.ndarray, cache: SampleCache, items: Sequence[CacheItem], de
             target[start + h * w * 3 : start + h * w * 4] = mask.ravel()
 
 
-def _check_room(need: int, free: int, what: str, hint: str) -> None:
+def _check_room(need: int, free: int, what: str, where: str, hint: str) -> None:
     if need > free:
-        raise CvtoolError(f"{what} needs {gib(need)}, but only {gib(free)} {hint}", param="cache")
+        raise CvtoolError(f"{what} needs {gib(need)}, but only {gib(free)} {where}", hint, "cache")
 
 
 def _disk_cache(cache: SampleCache, files: Path, index: dict[str, Any], fill: Callable) -> None:
@@ -160,8 +160,8 @@ def _disk_cache(cache: SampleCache, files: Path, index: dict[str, Any], fill: Ca
     files.parent.mkdir(exist_ok=True)
     free = shutil.disk_usage(files.parent).free
     _check_room(
-        cache.nbytes, free, f"cache='disk' for {len(cache)} images",
-        f"is free in {files.parent}; use `cache` ram or free some space",
+        cache.nbytes, free, f"cache='disk' for {len(cache)} images", f"is free in {files.parent}",
+        "free some space, or use `cache` ram",
     )  # fmt: skip
     with atomic_path(files) as tmp:
         target = np.memmap(tmp, np.uint8, "w+", shape=(cache.nbytes,))
@@ -179,16 +179,15 @@ def _ram_buffer(cache: SampleCache, shared: bool, split: str) -> Any:
     available = int(psutil.virtual_memory().available * RAM_SHARE)
     _check_room(
         cache.nbytes, available, what,
-        f"of memory can be spared ({RAM_SHARE:.0%} of what is available); use `cache` disk "
-        "(a memory-mapped file that is paged in as memory allows) or no cache",
+        f"of memory can be spared ({RAM_SHARE:.0%} of what is available)",
+        "use `cache` disk (a memory-mapped file, paged in as memory allows) or no cache",
     )  # fmt: skip
     if not shared:
         return np.empty(cache.nbytes, np.uint8)
     if SHM.is_dir():
         _check_room(
             cache.nbytes, shutil.disk_usage(SHM).free, f"{what} (shared with loader workers)",
-            f"is free in {SHM}; enlarge it (docker run --shm-size), or use `cache` disk or "
-            "`workers` 0",
+            f"is free in {SHM}", "enlarge it (docker run --shm-size), or use `cache` disk",
         )  # fmt: skip
     import torch
 
@@ -240,9 +239,9 @@ def open_cache(
         index |= {"shapes": shapes.tolist(), "files": fingerprint}
         try:
             _disk_cache(layout, files, index, fill)
-        except PermissionError as e:
+        except OSError as e:  # read-only dataset, a file in the way
             raise CvtoolError(
-                f"cannot write the cache in {files.parent}: {e.strerror}",
+                f"cannot write the cache in {files.parent}: {e.strerror or e}",
                 "use `cache` ram, or make the dataset dir writable",
                 param="cache",
             ) from None
@@ -255,3 +254,23 @@ def open_cache(
     else:
         fill(target)
     return SampleCache(shapes, masks, buffer)
+
+
+def decoded_samples(
+    mode: str,
+    root: Path,
+    name: str,
+    items: Sequence[CacheItem],
+    decode: Decode,
+    key: dict[str, Any],
+    workers: int | None,
+    description: str,
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """Each item's decoded sample, in order: read from the `mode` cache named `name`, or (with
+    `none`) decoded in `workers` processes, streaming."""
+    cache = open_cache(mode, root, name, items, decode, key, workers, shared=False)
+    if cache is None:
+        yield from parallel_map(decode, items, workers, description)
+        return
+    for i in track(range(len(cache)), description):
+        yield cache.image(i), cache.mask(i)

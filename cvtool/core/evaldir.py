@@ -44,6 +44,7 @@ class EvalSettings:
     workers: int | None = None
     overwrite: bool = False
     tsne_max: int = 200
+    cache: str = "none"  # decoded samples: none, ram or disk (`cvtool.core.cache`)
 
 
 @dataclass

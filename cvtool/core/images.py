@@ -56,12 +56,6 @@ def read_rgb(path: str | os.PathLike[str], what: str = "image") -> np.ndarray:
         return np.array(im.convert("RGB"))
 
 
-def read_rgb_chw(path: str | os.PathLike[str]) -> np.ndarray:
-    """`(3, H, W)` uint8, the layout torchvision transforms take; no torch, so it is safe in
-    `parallel_map` workers forked from a process running torch."""
-    return np.ascontiguousarray(read_rgb(path).transpose(2, 0, 1))
-
-
 def check_same_size(
     label: str | os.PathLike[str],
     label_hw: Sequence[int],

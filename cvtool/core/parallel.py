@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 from cvtool.core.console import make_progress
+from cvtool.core.threads import single_thread, usable_cores
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 def default_workers() -> int:
-    """All cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    """All cores this process may use (its affinity, within its cgroup's CPU quota)."""
+    return usable_cores()
 
 
 def parallel_map(
@@ -32,6 +29,7 @@ def parallel_map(
 
     `fn` must be picklable (a module-level function or a `functools.partial` of one).
     Results stream back in order, so memory stays bounded by the chunk size, not the dataset.
+    Each worker runs one thread (`cvtool.core.threads.single_thread`).
     """
     workers = default_workers() if workers is None else max(1, workers)
     with make_progress() as progress:
@@ -42,7 +40,7 @@ def parallel_map(
                 progress.advance(task)
             return
         chunksize = chunksize or max(1, min(32, len(items) // (workers * 4)))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=single_thread) as pool:
             for result in pool.map(fn, items, chunksize=chunksize):
                 yield result
                 progress.advance(task)

@@ -37,6 +37,7 @@ class DemoOptions:
     workers: int | None = None
     epochs: int = 20
     weights: Path | None = None  # a YOLO checkpoint to evaluate instead of the simulated one
+    threads: int | None = None  # torch's intra-op threads (None: `cvtool.core.threads` policy)
 
 
 def _check_out_dir(out: Path, overwrite: bool) -> None:
@@ -77,7 +78,12 @@ def _train(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.demo.segment import train_demo_unet
 
     result = train_demo_unet(
-        state["dataset"], opts.out / "train" / "unet", epochs=opts.epochs, width=16, seed=opts.seed
+        state["dataset"],
+        opts.out / "train" / "unet",
+        epochs=opts.epochs,
+        width=16,
+        seed=opts.seed,
+        threads=opts.threads,
     )
     state["run_dir"] = result.run_dir
     first, best = result.history[0], result.best_value
@@ -175,8 +181,11 @@ LEGS: tuple[tuple[str, Callable[[DemoOptions, dict[str, Any]], DemoStep]], ...] 
 
 def run_demo(opts: DemoOptions, overwrite: bool = False) -> list[DemoStep]:
     """Run every leg in order; returns what each produced. Writes `demo.json` last."""
+    from cvtool.core.threads import set_threads
+
     opts.out = Path(opts.out)
     _check_out_dir(opts.out, overwrite)
+    set_threads(opts.threads)
     state: dict[str, Any] = {}
     steps: list[DemoStep] = []
     for name, leg in LEGS:

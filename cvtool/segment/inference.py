@@ -15,16 +15,19 @@ from typing import Any
 
 import numpy as np
 
+from cvtool.core.cache import CacheItem, decoded_samples
 from cvtool.core.evaldir import EvalOutcome, EvalSettings
 from cvtool.core.inference import Inference, predict_batches
-from cvtool.core.parallel import parallel_map
 from cvtool.segment.evaluate import Batch, run_evaluation
 from cvtool.segment.samples import load_labelled_image
 from cvtool.segment.split import EvalSplit, load_split
 
 
-def model_batches(checkpoint: Any, split: EvalSplit, run: Inference) -> Iterator[Batch]:
-    """Yield `(items, labels, probabilities, predictions)` batches on `run.device`."""
+def model_batches(
+    checkpoint: Any, split: EvalSplit, run: Inference, cache: str = "none", name: str = ""
+) -> Iterator[Batch]:
+    """Yield `(items, labels, probabilities, predictions)` batches on `run.device`; the images
+    come from the `cache` named `name` (default: the split's) when one is asked for."""
     import torch
 
     from cvtool.core.transforms import eval_transform
@@ -33,7 +36,12 @@ def model_batches(checkpoint: Any, split: EvalSplit, run: Inference) -> Iterator
     transform = eval_transform(size=p.size, crop=None, mean=p.mean, std=p.std)
     m = split.manifest
     load = partial(load_labelled_image, num_classes=m.num_classes, ignore_index=m.ignore_index)
-    loaded = parallel_map(load, split.items, run.workers, f"evaluating {len(split.items)} images")
+    items = [CacheItem(item.image, item.mask) for item in split.items]
+    key = {"num_classes": m.num_classes, "ignore": m.ignore_index}
+    description = f"evaluating {len(split.items)} images"
+    loaded = decoded_samples(
+        cache, split.data_dir, name or split.split, items, load, key, run.workers, description
+    )
     samples = zip(split.items, loaded, strict=True)  # (item, (image, label mask))
 
     def tensor(sample: Any) -> Any:
@@ -68,5 +76,6 @@ def evaluate_segmentation(
 
     eval_split = load_split(data_dir, split, shard=shard)
     check_classes(checkpoint, eval_split.manifest, data_dir)
-    batches = model_batches(checkpoint, eval_split, inference)
+    name = split if shard is None else f"{split}.shard{shard[0]}of{shard[1]}"
+    batches = model_batches(checkpoint, eval_split, inference, settings.cache, name)
     return run_evaluation(out, eval_split, batches, True, source, settings, shard, title)
