@@ -25,6 +25,8 @@ for every variant and load, and each loaded/idle ratio. A run that exceeds `--li
 stopped and reported from the epochs it finished.
 
     python benchmarks/bench_threads.py [--epochs 4] [--loads idle,2busy,numpy,2torch]
+        [--variants "before,policy,spin 10k,1 thread,1 spin"]
+    python benchmarks/bench_threads.py --demo --loads idle,2busy,numpy   # whole `cvtool demo`
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -107,10 +111,7 @@ def _env() -> dict[str, str]:
 
 def measure(variant: str, load: str, data: Path, out: Path, args: argparse.Namespace) -> dict:
     """Start the load, train once in a child process, stop the load; epoch and total times."""
-    loads = [
-        subprocess.Popen([sys.executable, "-c", code], env=_env())
-        for code in LOADS[load]
-    ]
+    loads = [subprocess.Popen([sys.executable, "-c", code], env=_env()) for code in LOADS[load]]
     try:
         time.sleep(1.0 if loads else 0.0)  # let the load processes start
         cmd = [sys.executable, str(HERE), "--child", variant, "--data", str(data)]
@@ -120,14 +121,17 @@ def measure(variant: str, load: str, data: Path, out: Path, args: argparse.Names
         total = None
         start = time.perf_counter()
         try:
-            for line in proc.stdout:  # type: ignore[union-attr]
+            while (left := args.limit - (time.perf_counter() - start)) > 0:
+                if not select.select([proc.stdout], [], [], left)[0]:
+                    break  # over the limit
+                line = proc.stdout.readline()  # type: ignore[union-attr]
+                if not line:
+                    break  # finished
                 row = json.loads(line)
                 if "total_s" in row:
                     total = row["total_s"]
                 else:
                     epochs.append(row["time_s"])
-                if time.perf_counter() - start > args.limit:
-                    break
         finally:
             proc.kill()
             proc.wait()
@@ -145,16 +149,37 @@ def measure(variant: str, load: str, data: Path, out: Path, args: argparse.Names
     }
 
 
+def whole_demo(loads: list[str], tmp: Path) -> None:
+    """`cvtool demo` end to end (its default 20 epochs) under each load, with the policy."""
+    times = {}
+    for load in loads:
+        procs = [subprocess.Popen([sys.executable, "-c", c], env=_env()) for c in LOADS[load]]
+        try:
+            time.sleep(1.0 if procs else 0.0)
+            start = time.perf_counter()
+            cmd = [sys.executable, "-m", "cvtool", "demo", "--out", str(tmp / "demo")]
+            subprocess.run(cmd, env=_env(), check=True, capture_output=True)
+            times[load] = time.perf_counter() - start
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+        ratio = times[load] / times[loads[0]]
+        print(f"  cvtool demo, {load:7s}: {times[load]:6.1f} s  ({ratio:.2f} x {loads[0]})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--loads", default="idle,2busy,numpy,2torch")
-    parser.add_argument("--variants", default="before,policy,spin 10k,1 thread")
-    parser.add_argument("--limit", type=float, default=150.0, help="seconds per training run")
+    parser.add_argument("--loads", default="idle,2busy,numpy")
+    parser.add_argument("--variants", default="before,policy,1 thread")
+    parser.add_argument("--limit", type=float, default=90.0, help="seconds per training run")
+    parser.add_argument("--demo", action="store_true", help="time the whole `cvtool demo`")
     parser.add_argument("--child", choices=list(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the load processes too
     if args.child:
         child(args)
         return
@@ -164,6 +189,11 @@ def main() -> None:
 
     loads = args.loads.split(",")
     variants = args.variants.split(",")
+    if args.demo:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"whole demo, {usable_cores()} usable cores, load {os.getloadavg()[0]:.2f}")
+            whole_demo(loads, Path(tmp))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         data, _ = prepare_demo_dataset(Path(tmp), num_images=96, seed=0, workers=1)
         print(

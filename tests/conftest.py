@@ -8,6 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from cvtool.core.threads import prepare_runtime, usable_cores
+
+# Before torch loads: OpenMP threads that sleep when they wait, and the cores shared among the
+# test processes (`-n 2` runs two of them), not all of them in each.
+prepare_runtime()
+_processes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+os.environ.setdefault("OMP_NUM_THREADS", str(max(1, usable_cores() // _processes)))
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
