@@ -41,6 +41,8 @@ _STAGES = {
     "evaluate_detections": "detect",
     "track_objects": "track",
     "evaluate_tracking": "track",
+    "download_dataset": "download",
+    "download_weights": "download",
 }
 
 __all__ = ["CvtoolError", "ParameterError", *_STAGES]

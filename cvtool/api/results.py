@@ -123,3 +123,25 @@ class TrackingEvalResult(_Result):
     sequences: list[str]
     combined: dict[str, dict[str, float]]
     table: dict[str, dict[str, dict[str, float]]] = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class SequencesResult(_Result):
+    """`info.json` and plots in `path`; one dict per sequence in `sequences`: frames, size,
+    frame rate, images, and detection / ground-truth boxes per frame."""
+
+    path: Path
+    sequences: list[dict[str, Any]]
+
+
+@dataclass
+class WeightsResult(_Result):
+    """A weights file (`path`) in the cache of `library` (`ultralytics` or `torchvision`);
+    `skipped` when it was already there and verified."""
+
+    path: Path
+    name: str
+    library: str
+    url: str
+    bytes: int
+    skipped: bool
