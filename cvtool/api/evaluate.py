@@ -171,6 +171,7 @@ def evaluate_predictions(
     shard: ShardLike = None,
     fail_threshold: float = 0.5,
     max_failures: int = 12,
+    save_masks: bool = False,
     workers: int | None = None,
     overwrite: bool = False,
     progress: bool = False,
@@ -187,6 +188,7 @@ def evaluate_predictions(
         shard: score every COUNT-th image from INDEX only, `"0/2"` or `(0, 2)`.
         fail_threshold: failure gallery: images with IoU at most this.
         max_failures: gallery size.
+        save_masks: also write the masks and their coloured versions into the eval dir.
         workers: image decoding processes (default: all cores).
         overwrite: replace an existing eval dir.
         progress: show progress bars and tables on stderr.
@@ -197,6 +199,7 @@ def evaluate_predictions(
     settings = EvalSettings(
         fail_threshold=fail_threshold,
         max_failures=max_failures,
+        save_masks=save_masks,
         workers=workers,
         overwrite=overwrite,
     )
