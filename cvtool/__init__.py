@@ -41,6 +41,9 @@ _STAGES = {
     "evaluate_detections": "detect",
     "track_objects": "track",
     "evaluate_tracking": "track",
+    "describe_sequences": "track",
+    "download_dataset": "download",
+    "download_weights": "download",
 }
 
 __all__ = ["CvtoolError", "ParameterError", *_STAGES]

@@ -59,7 +59,7 @@ def test_detect_run_takes_the_shared_vocabulary(
     def fake_run(weights, images, out, annotations, opts, category_map, overwrite):
         calls.append((out, opts))
         out.mkdir(parents=True)
-        return {"num_images": 0}
+        return {"num_images": 0, "num_predictions": 0, "images_per_second": None}
 
     monkeypatch.setattr(yolo, "run_yolo", fake_run)
     monkeypatch.chdir(tmp_path)

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cvtool.api.params import PathLike, SizeLike, as_optional_path, as_path, as_size
 from cvtool.api.results import DetectionEvalResult, DetectResult
-from cvtool.core.console import quiet
+from cvtool.core.console import console, quiet
 from cvtool.core.errors import CvtoolError
+
+if TYPE_CHECKING:
+    from cvtool.detect.yolo import YoloOptions
+
+
+def yolo_options(
+    size: SizeLike, conf: float, batch_size: int, device: str, **options: Any
+) -> YoloOptions:
+    """YOLO inference options from stage arguments (`detect_objects`, and `track_objects` with
+    `weights`). A device this machine lacks is refused here, before any data is read."""
+    from cvtool.core.device import resolve_device
+    from cvtool.detect.yolo import YoloOptions
+
+    resolve_device(device)
+    return YoloOptions(
+        imgsz=as_size(size, "size"), conf=conf, batch=batch_size, device=device, **options
+    )
 
 
 def detect_objects(
@@ -50,22 +68,15 @@ def detect_objects(
         progress: show progress on stderr.
 
     Returns:
-        The run dir, the predictions file, images run, detections and images per second.
+        The run dir, the predictions file, images run, detections, images per second, and
+        `run`, the content of `run.json`.
     """
     from cvtool.core.rundirs import next_run_dir
-    from cvtool.detect.yolo import YoloOptions, run_yolo
+    from cvtool.detect.yolo import run_yolo
 
+    opts = yolo_options(size, conf, batch_size, device, iou=iou, max_det=max_det, half=half)
     weights_path = as_path(weights, "weights")
     run_dir = as_optional_path(out, "out") or next_run_dir("detect", weights_path.stem)
-    opts = YoloOptions(
-        imgsz=as_size(size, "size"),
-        conf=conf,
-        iou=iou,
-        max_det=max_det,
-        batch=batch_size,
-        device=device,
-        half=half,
-    )
     with quiet(not progress):
         run = run_yolo(
             str(weights),
@@ -82,6 +93,7 @@ def detect_objects(
         run["num_images"],
         run["num_predictions"],
         run["images_per_second"],
+        run,
     )
 
 
@@ -103,7 +115,7 @@ def _locate(source: Path, annotations: Path | None, out: Path | None) -> tuple[P
     if annotations is None:
         raise CvtoolError(
             f"no annotation file for {source}",
-            "pass annotations: the COCO instances file of the images",
+            "pass `annotations`: the COCO instances file the predictions refer to",
             param="annotations",
         )
     return predictions, annotations, out
@@ -128,7 +140,7 @@ def evaluate_detections(
         backend: `pycocotools` or `faster-coco-eval`.
         bins: calibration bins.
         plots: draw the plots.
-        progress: show progress on stderr.
+        progress: show progress and the table of headline numbers on stderr.
 
     Returns:
         The eval dir and the headline numbers (AP, AP50, AP per scale, TIDE AP50, ECE).
@@ -144,4 +156,20 @@ def evaluate_detections(
         result = detect_evaluate.evaluate_detections(
             predictions, annotations_file, out_dir, backend=backend, n_bins=bins, plots=plots
         )
+        _print_summary(result.coco, result.tide, result.calibration)
     return DetectionEvalResult(out_dir, result.headline)
+
+
+def _print_summary(coco: dict[str, Any], tide: dict[str, Any], calib: dict[str, Any]) -> None:
+    """COCO AP/AR, TIDE and calibration, overall and per object scale."""
+    from rich.table import Table
+
+    from cvtool.detect.report import COLUMNS, summary_rows
+
+    table = Table(title="detection evaluation")
+    table.add_column("metric", overflow="fold")
+    for col in COLUMNS:
+        table.add_column(col, justify="right", overflow="fold")
+    for name, values in summary_rows(coco, tide, calib):
+        table.add_row(name, *values)
+    console.print(table)

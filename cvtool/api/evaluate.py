@@ -22,10 +22,11 @@ from cvtool.api.results import EvalResult
 from cvtool.core.console import quiet
 from cvtool.core.device import resolve_device
 from cvtool.core.errors import CvtoolError
+from cvtool.core.evaldir import EvalOutcome, EvalSettings
 from cvtool.core.inference import Inference
-from cvtool.engine.checkpoint import load_checkpoint, resolve_checkpoint
+from cvtool.core.layout import load_manifest
+from cvtool.engine.checkpoint import check_classes, load_checkpoint, resolve_checkpoint
 from cvtool.segment import evaluate as segment_evaluate
-from cvtool.segment.evaluate import EvalOutcome, EvalSettings
 
 
 def evaluate_checkpoint(
@@ -77,6 +78,7 @@ def evaluate_checkpoint(
         "amp": torch_device.type == "cuda" and amp,
     }
     title = f"{label} ({split})"
+    check_classes(checkpoint, load_manifest(data_dir, checkpoint.task), data_dir)
     inference = Inference(batch_size, torch_device, amp, settings.workers)
     if checkpoint.task == "classification":
         from cvtool.classify.evaluate import evaluate_classifier
@@ -171,6 +173,7 @@ def evaluate_predictions(
     shard: ShardLike = None,
     fail_threshold: float = 0.5,
     max_failures: int = 12,
+    save_masks: bool = False,
     workers: int | None = None,
     overwrite: bool = False,
     progress: bool = False,
@@ -187,6 +190,7 @@ def evaluate_predictions(
         shard: score every COUNT-th image from INDEX only, `"0/2"` or `(0, 2)`.
         fail_threshold: failure gallery: images with IoU at most this.
         max_failures: gallery size.
+        save_masks: also write the masks and their coloured versions into the eval dir.
         workers: image decoding processes (default: all cores).
         overwrite: replace an existing eval dir.
         progress: show progress bars and tables on stderr.
@@ -197,6 +201,7 @@ def evaluate_predictions(
     settings = EvalSettings(
         fail_threshold=fail_threshold,
         max_failures=max_failures,
+        save_masks=save_masks,
         workers=workers,
         overwrite=overwrite,
     )

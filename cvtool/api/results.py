@@ -87,13 +87,15 @@ class ComparisonResult(_Result):
 
 @dataclass
 class DetectResult(_Result):
-    """A detect run dir holding `predictions.json` (COCO results format) and `run.json`."""
+    """A detect run dir holding `predictions.json` (COCO results format) and `run.json`, whose
+    content is `run` (weights, options, class-to-category mapping, timings)."""
 
     path: Path
     predictions: Path
     images: int
     detections: int
     images_per_second: float | None
+    run: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
 @dataclass
@@ -106,11 +108,13 @@ class DetectionEvalResult(_Result):
 
 @dataclass
 class TrackResult(_Result):
-    """`path` (`OUT/<tracker>`) holds one MOTChallenge result file per sequence;
-    `sequences[name]` has frames, detections, boxes, tracks and tracker frames per second."""
+    """`path` (`OUT/<tracker>`) holds one MOTChallenge result file per sequence; `config` is
+    the tracker's settings, `sequences[name]` has frames, detections, boxes, tracks and tracker
+    frames per second."""
 
     path: Path
     tracker: str
+    config: dict[str, Any]
     sequences: dict[str, dict[str, Any]]
 
 
@@ -123,3 +127,25 @@ class TrackingEvalResult(_Result):
     sequences: list[str]
     combined: dict[str, dict[str, float]]
     table: dict[str, dict[str, dict[str, float]]] = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class SequencesResult(_Result):
+    """`info.json` and plots in `path`; one dict per sequence in `sequences`: frames, size,
+    frame rate, images, and detection / ground-truth boxes per frame."""
+
+    path: Path
+    sequences: list[dict[str, Any]]
+
+
+@dataclass
+class WeightsResult(_Result):
+    """A weights file (`path`) in the cache of `library` (`ultralytics` or `torchvision`);
+    `skipped` when it was already there and verified."""
+
+    path: Path
+    name: str
+    library: str
+    url: str
+    bytes: int
+    skipped: bool

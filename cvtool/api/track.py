@@ -1,10 +1,12 @@
-"""Tracking from Python: trackers over MOTChallenge sequences, and their MOTChallenge scores."""
+"""Tracking from Python: trackers over MOTChallenge sequences, their MOTChallenge scores, and
+what a MOTChallenge folder holds."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from cvtool.api.detect import yolo_options
 from cvtool.api.params import (
     NamesLike,
     PathLike,
@@ -14,16 +16,28 @@ from cvtool.api.params import (
     as_optional_path,
     as_path,
     as_paths,
-    as_size,
 )
-from cvtool.api.results import TrackingEvalResult, TrackResult
-from cvtool.core.console import quiet
+from cvtool.api.results import SequencesResult, TrackingEvalResult, TrackResult
+from cvtool.core.console import console, literal, quiet
 from cvtool.core.errors import ParameterError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from cvtool.track.mot import SeqInfo
+    from cvtool.track.run import TrackingRun
+
+
+def _sequences(root: PathLike, seqs: NamesLike) -> list[SeqInfo]:
+    """The sequences of MOTChallenge split folder `root` named in `seqs` (default: all)."""
+    from cvtool.track.mot import find_sequences
+
+    return find_sequences(as_path(root, "root"), as_names(seqs, "seqs") or None)
 
 
 def track_objects(
     root: PathLike,
-    out: PathLike,
+    out: PathLike | None = None,
     tracker: str = "bytetrack",
     *,
     seqs: NamesLike = None,
@@ -47,7 +61,8 @@ def track_objects(
 
     Args:
         root: MOTChallenge split folder, e.g. `MOT17/train`.
-        out: run folder; results go to `out/TRACKER/`.
+        out: run folder; results go to `out/TRACKER/` (default: the first free
+            `runs/track/TRACKER`, `TRACKER2`, ...).
         tracker: `iou` or `bytetrack`.
         seqs: sequence names, `"MOT17-02-FRCNN,MOT17-04-FRCNN"` or a list (default: all).
         detections: folder of `SEQUENCE.txt` MOT detection files (default: each sequence's
@@ -71,8 +86,8 @@ def track_objects(
     Returns:
         The tracker's result folder and per-sequence frames, boxes, tracks and frames/s.
     """
+    from cvtool.core.rundirs import next_run_dir
     from cvtool.track.config import DETECTOR_CONF
-    from cvtool.track.mot import find_sequences
     from cvtool.track.registry import TRACKERS, make_config
     from cvtool.track.run import DETECTIONS_DIR, run_tracker
 
@@ -80,19 +95,15 @@ def track_objects(
     config = make_config(name, **tracker_options)
     if detections is not None and weights is not None:
         raise ParameterError("pass detections or weights, not both", "weights")
-    out_dir, det_dir = as_path(out, "out"), as_optional_path(detections, "detections")
-    sequences = find_sequences(as_path(root, "root"), as_names(seqs, "seqs") or None)
+    if weights is not None:
+        opts = yolo_options(size, DETECTOR_CONF if conf is None else conf, batch_size, device)
+    out_dir = as_optional_path(out, "out") or next_run_dir("track", name)
+    det_dir = as_optional_path(detections, "detections")
+    sequences = _sequences(root, seqs)
     with quiet(not progress):
         if weights is not None:
-            from cvtool.detect.yolo import YoloOptions
             from cvtool.track.detector import detect_sequences
 
-            opts = YoloOptions(
-                imgsz=as_size(size, "size"),
-                conf=DETECTOR_CONF if conf is None else conf,
-                batch=batch_size,
-                device=device,
-            )
             det_dir = detect_sequences(sequences, str(weights), out_dir / DETECTIONS_DIR, opts)
         run = run_tracker(
             sequences,
@@ -105,7 +116,28 @@ def track_objects(
             overwrite=overwrite,
             workers=workers,
         )
-    return TrackResult(run.out, run.tracker, run.to_dict()["sequences"])
+        _print_speed(run)
+    summary = run.to_dict()
+    return TrackResult(run.out, run.tracker, summary["config"], summary["sequences"])
+
+
+def _print_speed(run: TrackingRun) -> None:
+    """Frames, detections, boxes, tracks and tracker frames per second of each sequence."""
+    from rich.table import Table
+
+    table = Table(title=f"{run.tracker}: tracker speed")
+    for column in ("sequence", "frames", "detections", "boxes", "tracks", "frames/s"):
+        table.add_column(column, justify="left" if column == "sequence" else "right")
+    for s in run.sequences:
+        table.add_row(
+            literal(s.name),
+            str(s.frames),
+            str(s.detections),
+            str(s.boxes),
+            str(s.tracks),
+            f"{s.fps:.0f}",
+        )
+    console.print(table)
 
 
 def evaluate_tracking(
@@ -116,6 +148,7 @@ def evaluate_tracking(
     seqs: NamesLike = None,
     cross_check: bool = True,
     plots: bool = True,
+    per_sequence: bool = True,
     progress: bool = False,
 ) -> TrackingEvalResult:
     """Score tracker results with the MOTChallenge rules (TrackEval), trackers side by side.
@@ -131,12 +164,15 @@ def evaluate_tracking(
         seqs: sequences to score (default: those with results).
         cross_check: recount the CLEAR and identity metrics with motmetrics.
         plots: draw `plots/metrics.png`.
-        progress: show progress on stderr.
+        per_sequence: with `progress`, show a row per sequence in the table, not only the
+            combined rows.
+        progress: show progress and the table of scores on stderr.
 
     Returns:
         The folder, the sequences scored and each tracker's combined metrics.
     """
     from cvtool.track.eval_runs import default_output, evaluate_runs
+    from cvtool.track.table import print_comparison
 
     run_dirs = as_paths(runs, "runs")
     target = as_optional_path(out, "out") or default_output(run_dirs)
@@ -149,4 +185,66 @@ def evaluate_tracking(
             cross_check=cross_check,
             plot=plots,
         )
+        print_comparison(report.table, per_sequence=per_sequence)
     return TrackingEvalResult(target, report.sequences, report.combined(), report.table)
+
+
+def describe_sequences(
+    root: PathLike,
+    out: PathLike = "track-info",
+    *,
+    seqs: NamesLike = None,
+    progress: bool = False,
+) -> SequencesResult:
+    """What a MOTChallenge folder holds: frames, size, frame rate, boxes per frame.
+
+    Writes `info.json`, `boxes_per_frame.png` and, when frames exist, `first_frames.png` (the
+    first frame of each sequence).
+
+    Args:
+        root: MOTChallenge split folder, e.g. `MOT17/train`.
+        out: where to write.
+        seqs: sequence names, `"MOT17-02-FRCNN,MOT17-04-FRCNN"` or a list (default: all).
+        progress: show the table of sequences on stderr.
+
+    Returns:
+        The folder and one dict per sequence (`frames`, `width`, `height`, `frame_rate`,
+        `images`, `detections` and `ground_truth` box counts).
+    """
+    from cvtool.track.info import write_info
+
+    out_dir = as_path(out, "out")
+    infos = write_info(_sequences(root, seqs), out_dir)
+    with quiet(not progress):
+        _print_sequences(as_path(root, "root"), infos)
+    return SequencesResult(out_dir, infos)
+
+
+def _print_sequences(root: Path, infos: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(title=literal(root))
+    for column in (
+        "sequence",
+        "frames",
+        "size",
+        "fps",
+        "images",
+        "dets/frame",
+        "gt/frame",
+        "gt tracks",
+    ):
+        table.add_column(column, justify="left" if column == "sequence" else "right")
+    for i in infos:
+        det, gtinfo = i["detections"], i["ground_truth"]
+        table.add_row(
+            literal(i["name"]),
+            str(i["frames"]),
+            f"{i['width']}x{i['height']}",
+            f"{i['frame_rate']:g}",
+            str(i["images"]),
+            f"{det['mean_per_frame']:.1f} (max {det['max_per_frame']})" if det else "-",
+            f"{gtinfo['mean_per_frame']:.1f} (max {gtinfo['max_per_frame']})" if gtinfo else "-",
+            str(gtinfo["tracks"]) if gtinfo else "-",
+        )
+    console.print(table)

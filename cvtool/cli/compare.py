@@ -28,12 +28,7 @@ def compare(
 
         cvtool compare runs/*/eval-test --out runs/comparison
     """
-    from cvtool.core.compare import compare_evaluations
-    from cvtool.core.rundirs import next_run_dir
+    from cvtool.api import compare as api
 
-    path, comparison = compare_evaluations(eval_dirs, out or next_run_dir("compare", "comparison"))
-    rows = [
-        {"model": label, **values}
-        for label, values in zip(comparison.labels, comparison.values, strict=True)
-    ]
-    return CommandResult(path, {"task": comparison.task, "models": rows})
+    result = api.compare(eval_dirs, out, progress=True)
+    return CommandResult(result.path, {"task": result.task, "models": result.models})

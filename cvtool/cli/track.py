@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from cvtool.cli.common import CommandResult, parse_csv_list, stage_command
+from cvtool.cli.common import CommandResult, stage_command
 from cvtool.core.device import DEVICE_HELP
 from cvtool.track.config import DETECTOR_CONF
 from cvtool.track.registry import TRACKERS
@@ -148,52 +148,31 @@ def mot17(
 
         cvtool track mot17 --root MOT17/train --tracker bytetrack --out runs/track
     """
-    from rich.table import Table
+    from cvtool.api.track import track_objects
 
-    from cvtool.core.console import console, literal
-    from cvtool.core.rundirs import next_run_dir
-    from cvtool.track.mot import find_sequences
-    from cvtool.track.registry import make_config
-    from cvtool.track.run import DETECTIONS_DIR, run_tracker
-
-    config = make_config(tracker.value, **{k: v for k, v in settings.items() if v is not None})
-    out = out or next_run_dir("track", tracker.value)
-    sequences = find_sequences(root, parse_csv_list(seqs) or None)
-    det_dir = None if detections == "public" else Path(detections)
-    if detector is Detector.yolo:
-        if not weights:
-            raise typer.BadParameter("--detector yolo needs --weights", param_hint="--weights")
-        from cvtool.core.transforms import parse_size
-        from cvtool.detect.yolo import YoloOptions
-        from cvtool.track.detector import detect_sequences
-
-        opts = YoloOptions(imgsz=parse_size(size), conf=conf, batch=batch_size, device=device)
-        det_dir = detect_sequences(sequences, weights, out / DETECTIONS_DIR, opts)
-    run = run_tracker(
-        sequences,
-        tracker.value,
+    yolo = detector is Detector.yolo
+    if yolo and not weights:
+        raise typer.BadParameter("--detector yolo needs --weights", param_hint="--weights")
+    result = track_objects(
+        root,
         out,
-        config=config,
-        detections=det_dir,
+        tracker.value,
+        seqs=seqs,
+        detections=None if yolo or detections == "public" else detections,
+        weights=weights if yolo else None,
+        conf=conf,
+        size=size,
+        batch_size=batch_size,
+        device=device,
         interpolate=interpolate,
         render=render,
         overwrite=overwrite,
         workers=workers,
+        progress=True,
+        **{name: value for name, value in settings.items() if value is not None},
     )
-    table = Table(title=f"{tracker.value}: tracker speed")
-    for column in ("sequence", "frames", "detections", "boxes", "tracks", "frames/s"):
-        table.add_column(column, justify="left" if column == "sequence" else "right")
-    for s in run.sequences:
-        table.add_row(
-            literal(s.name),
-            str(s.frames),
-            str(s.detections),
-            str(s.boxes),
-            str(s.tracks),
-            f"{s.fps:.0f}",
-        )
-    console.print(table)
-    return CommandResult(run.out, {"run": run.to_dict()})
+    run = {"tracker": result.tracker, "config": result.config, "sequences": result.sequences}
+    return CommandResult(result.path, {"run": run})
 
 
 @stage_command(app, "eval")
@@ -219,15 +198,18 @@ def evaluate(
 
         cvtool track eval runs/track --gt MOT17/train
     """
-    from cvtool.track.eval_runs import default_output, evaluate_runs
-    from cvtool.track.table import print_comparison
+    from cvtool.api.track import evaluate_tracking
 
-    target = out or default_output(run_dirs)
-    report = evaluate_runs(
-        run_dirs, gt, target, seqs=parse_csv_list(seqs) or None, cross_check=cross_check
+    result = evaluate_tracking(
+        run_dirs,
+        gt,
+        out,
+        seqs=seqs,
+        cross_check=cross_check,
+        per_sequence=per_sequence,
+        progress=True,
     )
-    print_comparison(report.table, per_sequence=per_sequence)
-    return CommandResult(target, {"combined": report.combined(), "sequences": report.sequences})
+    return CommandResult(result.path, {"combined": result.combined, "sequences": result.sequences})
 
 
 @stage_command(app, "info")
@@ -245,36 +227,7 @@ def info(
 
         cvtool track info MOT17/train --out runs/mot17-info
     """
-    from rich.table import Table
+    from cvtool.api.track import describe_sequences
 
-    from cvtool.core.console import console, literal
-    from cvtool.track.info import write_info
-    from cvtool.track.mot import find_sequences
-
-    infos = write_info(find_sequences(root, parse_csv_list(seqs) or None), out)
-    table = Table(title=literal(root))
-    for column in (
-        "sequence",
-        "frames",
-        "size",
-        "fps",
-        "images",
-        "dets/frame",
-        "gt/frame",
-        "gt tracks",
-    ):
-        table.add_column(column, justify="left" if column == "sequence" else "right")
-    for i in infos:
-        det, gtinfo = i["detections"], i["ground_truth"]
-        table.add_row(
-            literal(i["name"]),
-            str(i["frames"]),
-            f"{i['width']}x{i['height']}",
-            f"{i['frame_rate']:g}",
-            str(i["images"]),
-            f"{det['mean_per_frame']:.1f} (max {det['max_per_frame']})" if det else "-",
-            f"{gtinfo['mean_per_frame']:.1f} (max {gtinfo['max_per_frame']})" if gtinfo else "-",
-            str(gtinfo["tracks"]) if gtinfo else "-",
-        )
-    console.print(table)
-    return CommandResult(out, {"sequences": infos})
+    result = describe_sequences(root, out, seqs=seqs, progress=True)
+    return CommandResult(result.path, result.to_dict())
