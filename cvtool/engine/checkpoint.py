@@ -23,6 +23,7 @@ from cvtool.engine.manifest import RunManifest
 
 FORMAT = "cvtool-checkpoint"
 FORMAT_VERSION = 2
+LEGACY_FORMAT_VERSION = 1  # cvtool 0.1: read for evaluation, not for resuming
 
 
 @dataclass
@@ -112,13 +113,32 @@ def read_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
             f"{path} is not a cvtool checkpoint",
             "pass a checkpoint written by `cvtool train` (checkpoints/best.pt or last.pt)",
         )
-    if raw.get("format_version") != FORMAT_VERSION:
+    if raw.get("format_version") == LEGACY_FORMAT_VERSION:
+        raw["run"] = _legacy_manifest(raw)
+    elif raw.get("format_version") != FORMAT_VERSION:
         raise CvtoolError(
             f"checkpoint {path} has unsupported version {raw.get('format_version')} "
-            f"(this cvtool reads version {FORMAT_VERSION})",
+            f"(this cvtool reads versions {LEGACY_FORMAT_VERSION} and {FORMAT_VERSION})",
             "use a checkpoint written by this version of cvtool",
         )
     return raw
+
+
+def _legacy_manifest(raw: dict[str, Any]) -> dict[str, Any]:
+    """The run manifest of a version-1 checkpoint, which stored its description as top-level
+    keys: enough to rebuild, evaluate and apply the model (its options are not replayable)."""
+    best = raw.get("best") or {}
+    return RunManifest(
+        model=raw["model_name"],
+        model_kwargs=dict(raw["model_kwargs"]),
+        task=raw["task"],
+        dataset=raw["dataset"],
+        classes=list(raw["classes"]),
+        ignore_index=int(raw["ignore_index"]),
+        preprocess=dict(raw["preprocess"]),
+        epochs_completed=int(raw.get("epoch", 0)),
+        best=dict(best),
+    ).to_dict()
 
 
 def checkpoint_manifest(raw: dict[str, Any], path: Path) -> RunManifest:
