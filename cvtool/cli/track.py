@@ -72,11 +72,14 @@ def tracker_setting_options() -> list[inspect.Parameter]:
         flag = _flag(name)
         if types[name] is bool:
             flag += "/" + _flag(metadata.get("off", f"no_{name}"))
+        panel = SETTINGS_PANEL
+        if len(by_tracker) < len(TRACKERS):  # listed with the first tracker that has it
+            panel += f": {next(iter(by_tracker))}"
         option = typer.Option(
             None,
             flag,
             help=_setting_help(metadata["help"], by_tracker),
-            rich_help_panel=SETTINGS_PANEL,
+            rich_help_panel=panel,
             show_default=False,
         )
         options.append(

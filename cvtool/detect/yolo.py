@@ -138,24 +138,37 @@ def predict_boxes(
 
     `classes`: model class indices to keep (ultralytics filters them before its per-class NMS).
     """
-    device = ultralytics_device(opts.device)
-    imgsz = list(opts.imgsz) if isinstance(opts.imgsz, tuple) else opts.imgsz
     out: list[ImageBoxes] = []
     seconds = 0.0
     with make_progress() as progress:
         task = progress.add_task(description, total=len(images), status="")
         for start in range(0, len(images), opts.batch):
-            chunk = [str(p) for p in images[start : start + opts.batch]]
-            tic = time.perf_counter()
-            results = model.predict(
-                chunk, imgsz=imgsz, conf=opts.conf, iou=opts.iou, max_det=opts.max_det,
-                device=device, half=opts.half, classes=None if classes is None else list(classes),
-                verbose=False, save=False,
-            )  # fmt: skip
-            seconds += time.perf_counter() - tic
-            out.extend(_boxes(result) for result in results)
+            chunk = images[start : start + opts.batch]
+            boxes, chunk_seconds = predict_chunk(model, chunk, opts, classes)
+            out.extend(boxes)
+            seconds += chunk_seconds
             progress.advance(task, len(chunk))
     return out, seconds
+
+
+def predict_chunk(
+    model: Any,
+    images: Sequence[str | Path | np.ndarray],
+    opts: YoloOptions,
+    classes: Sequence[int] | None = None,
+) -> tuple[list[ImageBoxes], float]:
+    """One forward pass over `images` (image files, or BGR arrays such as decoded video
+    frames): the boxes per image and the seconds it took."""
+    imgsz = list(opts.imgsz) if isinstance(opts.imgsz, tuple) else opts.imgsz
+    sources = [im if isinstance(im, np.ndarray) else str(im) for im in images]
+    tic = time.perf_counter()
+    results = model.predict(
+        sources, imgsz=imgsz, conf=opts.conf, iou=opts.iou, max_det=opts.max_det,
+        device=ultralytics_device(opts.device), half=opts.half,
+        classes=None if classes is None else list(classes), verbose=False, save=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - tic
+    return [_boxes(result) for result in results], seconds
 
 
 def _boxes(result: Any) -> ImageBoxes:

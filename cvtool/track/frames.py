@@ -1,0 +1,135 @@
+"""Frames as BGR images: a MOT sequence's frame by number, and the frames of a video file or an
+image folder in order.
+
+Videos are decoded with PyAV (FFmpeg's libraries): it streams one frame at a time, so memory does
+not grow with the video, reads the frame rate from the container, and decodes the codecs FFmpeg
+knows. torchvision no longer decodes video (0.22 deprecated its readers, and they are gone from
+the releases cvtool installs), and OpenCV's `VideoCapture` depends on how OpenCV was built and
+reports no error for a file it cannot open beyond `isOpened()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cvtool.core.errors import CvtoolError
+from cvtool.track.mot import SeqInfo
+
+
+def read_bgr(path: Path) -> np.ndarray:
+    """An image file as an (H, W, 3) BGR uint8 array."""
+    import cv2
+
+    image = cv2.imread(str(path))
+    if image is None:
+        raise CvtoolError(f"cannot read image {path}", "is it a valid image file?")
+    return image
+
+
+class SequenceFrames:
+    """Frame `t` of a MOT sequence for trackers that look at the image: the file in `img1/` when
+    it exists, else a black frame of the sequence size (camera-motion compensation then finds
+    no motion)."""
+
+    def __init__(self, seq: SeqInfo) -> None:
+        self.seq = seq
+        self.present = set(seq.available_frames())
+        width, height = seq.width, seq.height
+        if width is None or height is None:
+            if not self.present:
+                raise CvtoolError(
+                    f"{seq.path}: the frame size is unknown and img1/ holds no frames",
+                    "add imWidth and imHeight to seqinfo.ini",
+                )
+            height, width = read_bgr(seq.frame_path(min(self.present))).shape[:2]
+        self.blank = np.zeros((height, width, 3), np.uint8)
+
+    def __call__(self, t: int) -> np.ndarray:
+        return read_bgr(self.seq.frame_path(t)) if t in self.present else self.blank
+
+
+@dataclass
+class FrameStream:
+    """The frames of a video or an image folder. `frame_rate` is None when the source has none
+    (image folders); `count` is None when the container does not say."""
+
+    name: str
+    frames: Iterator[np.ndarray]
+    frame_rate: float | None
+    count: int | None
+
+
+@contextmanager
+def open_frames(source: Path) -> Iterator[FrameStream]:
+    """The frames of a video file, or of the images of a folder sorted by name."""
+    source = Path(source)
+    if source.is_dir():
+        yield _folder_frames(source)
+    elif source.is_file():
+        with _video_frames(source) as stream:
+            yield stream
+    else:
+        raise CvtoolError(f"video or image folder not found: {source}", param="source")
+
+
+def _folder_frames(folder: Path) -> FrameStream:
+    from cvtool.detect.yolo import list_images
+
+    paths = [entry.path for entry in list_images(folder, None)[0]]
+
+    def frames() -> Iterator[np.ndarray]:
+        size = None
+        for path in paths:
+            image = read_bgr(path)
+            if size is None:
+                size = image.shape
+            elif image.shape != size:
+                raise CvtoolError(
+                    f"{path} is {image.shape[1]}x{image.shape[0]}, the first image of {folder} "
+                    f"is {size[1]}x{size[0]}",
+                    "every frame of a sequence must have the same size",
+                )
+            yield image
+
+    return FrameStream(folder.name, frames(), None, len(paths))
+
+
+@contextmanager
+def _video_frames(path: Path) -> Iterator[FrameStream]:
+    import av
+
+    try:
+        container = av.open(str(path))
+    except av.error.FFmpegError as e:
+        raise CvtoolError(
+            f"cannot open video {path}: {e.strerror or e}",
+            "is it a video file that FFmpeg can decode?",
+            param="source",
+        ) from None
+    with container:
+        if not container.streams.video:
+            raise CvtoolError(f"{path} holds no video stream", param="source")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        rate = stream.average_rate or stream.guessed_rate
+
+        def frames() -> Iterator[np.ndarray]:
+            decoded = 0
+            try:
+                for frame in container.decode(stream):
+                    decoded += 1
+                    yield frame.to_ndarray(format="bgr24")
+            except av.error.FFmpegError as e:
+                raise CvtoolError(
+                    f"cannot decode {path} after {decoded} frame(s): {e.strerror or e}",
+                    "the file may be truncated or damaged",
+                ) from None
+            if decoded == 0:
+                raise CvtoolError(f"{path} holds no frames", param="source")
+
+        yield FrameStream(path.stem, frames(), float(rate) if rate else None, stream.frames or None)
