@@ -40,6 +40,7 @@ _STAGES = {
     "detect_objects": "detect",
     "evaluate_detections": "detect",
     "track_objects": "track",
+    "track_video": "track",
     "evaluate_tracking": "track",
     "describe_sequences": "track",
     "download_dataset": "download",

@@ -119,6 +119,27 @@ class TrackResult(_Result):
 
 
 @dataclass
+class VideoTrackResult(_Result):
+    """A `track_video` output folder (`path`): `results` (MOTChallenge txt), `video` (the
+    rendered mp4, None without rendering), frame and box counts, detector and tracker frames per
+    second, and `tracks`, the per-track statistics summary (lengths, gaps; one row per track in
+    `path/tracks.csv`)."""
+
+    path: Path
+    results: Path
+    video: Path | None
+    tracker: str
+    config: dict[str, Any]
+    frames: int
+    frame_rate: float
+    detections: int
+    boxes: int
+    detector_fps: float | None
+    tracker_fps: float | None
+    tracks: dict[str, Any]
+
+
+@dataclass
 class TrackingEvalResult(_Result):
     """`combined[tracker]` holds HOTA, MOTA, IDF1 ... over all `sequences`; `table` has them
     per sequence too (`table[tracker][sequence or "COMBINED"]`)."""

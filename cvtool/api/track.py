@@ -1,5 +1,5 @@
-"""Tracking from Python: trackers over MOTChallenge sequences, their MOTChallenge scores, and
-what a MOTChallenge folder holds."""
+"""Tracking from Python: trackers over MOTChallenge sequences or a video, their MOTChallenge
+scores, and what a MOTChallenge folder holds."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from cvtool.api.params import (
     as_path,
     as_paths,
 )
-from cvtool.api.results import SequencesResult, TrackingEvalResult, TrackResult
+from cvtool.api.results import SequencesResult, TrackingEvalResult, TrackResult, VideoTrackResult
 from cvtool.core.console import console, literal, quiet
 from cvtool.core.errors import ParameterError
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from cvtool.track.mot import SeqInfo
     from cvtool.track.run import TrackingRun
+    from cvtool.track.video import VideoRun
 
 
 def _sequences(root: PathLike, seqs: NamesLike) -> list[SeqInfo]:
@@ -137,6 +138,126 @@ def _print_speed(run: TrackingRun) -> None:
             str(s.tracks),
             f"{s.fps:.0f}",
         )
+    console.print(table)
+
+
+def track_video(
+    source: PathLike,
+    weights: PathLike,
+    out: PathLike | None = None,
+    tracker: str = "bytetrack",
+    *,
+    conf: float | None = None,
+    size: SizeLike = 640,
+    batch_size: int = 1,
+    device: str = "auto",
+    classes: NamesLike = None,
+    frame_rate: float | None = None,
+    render: bool = True,
+    overwrite: bool = False,
+    progress: bool = False,
+    **tracker_options: Any,
+) -> VideoTrackResult:
+    """Detect objects with a YOLO model in every frame of a video (or image folder) and track
+    them.
+
+    Writes `out/NAME.txt` (MOTChallenge results, frames from 1), `out/NAME.mp4` (the tracks
+    drawn), `out/tracks.csv` (per track: first and last frame, length, boxes, gaps, missing
+    frames, longest gap, mean score) and `out/run.json`; NAME is the video's (or folder's) name.
+
+    Args:
+        source: a video file (anything FFmpeg decodes: mp4, avi, mkv, ...) or a folder of
+            images taken in name order.
+        weights: local YOLO weights (`.pt`), or a model yaml (random weights); nothing is
+            downloaded.
+        out: output folder (default: the first free `runs/track/NAME-TRACKER`, ...).
+        tracker: a registered tracker (`cvtool.track.registry.TRACKERS`).
+        conf: the detector's score threshold (default `cvtool.track.config.DETECTOR_CONF`).
+        size: detector input size, N or `"HxW"`.
+        batch_size: frames per detector pass.
+        device: detector device, `auto`, `cpu`, `cuda`, `cuda:N` or `mps`.
+        classes: class names to track, `"person,car"` or a list (default: person when the
+            model has it, else every class).
+        frame_rate: frames per second (default: the video's; 30 for an image folder).
+        render: write the mp4 with the tracks drawn.
+        overwrite: replace an existing `out`.
+        progress: show progress and the summary table on stderr.
+        **tracker_options: the tracker's settings, as for `track_objects`.
+
+    Returns:
+        The folder, the results and video files, counts, frames per second and the per-track
+        statistics summary.
+    """
+    from cvtool.core.rundirs import next_run_dir
+    from cvtool.track.config import DETECTOR_CONF
+    from cvtool.track.registry import TRACKERS, make_config
+    from cvtool.track.video import track_video as run_video
+
+    name = as_choice(tracker, list(TRACKERS), "tracker")
+    config = make_config(name, **tracker_options)
+    source_path = as_path(source, "source")
+    opts = yolo_options(size, DETECTOR_CONF if conf is None else conf, batch_size, device)
+    if frame_rate is not None and frame_rate <= 0:
+        raise ParameterError(f"frame_rate must be positive, got {frame_rate}", "frame_rate")
+    out_dir = as_optional_path(out, "out") or next_run_dir("track", f"{source_path.stem}-{name}")
+    with quiet(not progress):
+        run = run_video(
+            source_path,
+            as_path(weights, "weights"),
+            out_dir,
+            name,
+            config,
+            opts,
+            as_names(classes, "classes") or None,
+            frame_rate,
+            render,
+            overwrite,
+        )
+        _print_video(run)
+    summary = run.to_dict()
+    return VideoTrackResult(
+        path=run.out,
+        results=run.results,
+        video=run.video,
+        tracker=run.tracker,
+        config=run.config,
+        frames=run.frames,
+        frame_rate=run.frame_rate,
+        detections=run.detections,
+        boxes=run.boxes,
+        detector_fps=summary["detector_fps"],
+        tracker_fps=summary["tracker_fps"],
+        tracks=run.tracks,
+    )
+
+
+def _print_video(run: VideoRun) -> None:
+    """Counts, speeds and the track statistics of one video."""
+    from rich.table import Table
+
+    summary = run.to_dict()
+    table = Table(title=f"{run.tracker} on {literal(run.source)}", show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("", justify="right")
+    rows = {
+        "frames": f"{run.frames} at {run.frame_rate:g} fps",
+        "detections / boxes tracked": f"{run.detections} / {run.boxes}",
+        "detector / tracker frames/s": " / ".join(
+            "-" if summary[k] is None else f"{summary[k]:.1f}"
+            for k in ("detector_fps", "tracker_fps")
+        ),
+        "tracks": str(run.tracks["tracks"]),
+    }
+    if run.tracks["tracks"]:
+        stats = run.tracks
+        rows["length: mean / median / max"] = (
+            f"{stats['mean_length']:.1f} / {stats['median_length']:g} / {stats['max_length']}"
+        )
+        rows["tracks under 1 s"] = str(stats["short_tracks"])
+        rows["tracks with gaps / gaps"] = f"{stats['tracks_with_gaps']} / {stats['gaps']}"
+        rows["longest gap (frames)"] = str(stats["longest_gap"])
+    for key, value in rows.items():
+        table.add_row(key, value)
     console.print(table)
 
 

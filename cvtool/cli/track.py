@@ -1,8 +1,8 @@
-"""`cvtool track ...`: multi-object tracking on MOTChallenge sequences, and its scoring.
+"""`cvtool track ...`: multi-object tracking on MOTChallenge sequences or a video, and scoring.
 
-The tracker settings options of `track mot17` are not written here: one option per field of
-each registered tracker's config dataclass (`cvtool.track.registry.TRACKERS`), so a new tracker
-brings its options with it.
+The tracker settings options of `track mot17` and `track video` are not written here: one option
+per field of each registered tracker's config dataclass (`cvtool.track.registry.TRACKERS`), so a
+new tracker brings its options with it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from cvtool.track.registry import TRACKERS
 
 app = typer.Typer(
     no_args_is_help=True,
-    help=f"Track objects in MOTChallenge sequences ({', '.join(TRACKERS)}) and score them.",
+    help="Track objects in MOTChallenge sequences or a video, and score them.",
 )
 
 TrackerName = Enum("TrackerName", {name: name for name in TRACKERS}, type=str)  # type: ignore[misc]
@@ -176,6 +176,63 @@ def mot17(
     )
     run = {"tracker": result.tracker, "config": result.config, "sequences": result.sequences}
     return CommandResult(result.path, {"run": run})
+
+
+@stage_command(app, "video")
+@with_tracker_settings
+def video(
+    source: Path = typer.Argument(..., help="Video file (mp4, avi, mkv, ...) or image folder."),
+    weights: str = typer.Option(
+        ..., help="YOLO weights (.pt) or model .yaml; nothing is downloaded."
+    ),
+    tracker: TrackerName = typer.Option(  # type: ignore[valid-type]
+        DEFAULT_TRACKER, help="Tracker to run (see track mot17 --help)."
+    ),
+    out: Path | None = typer.Option(
+        None, help="Output folder (default: runs/track/<name>-<tracker>, numbered when taken)."
+    ),
+    conf: float = typer.Option(DETECTOR_CONF, help="Detector score threshold."),
+    size: str = typer.Option("640", help="Detector input size: N (longest side) or HxW."),
+    batch_size: int = typer.Option(1, min=1, help="Frames per detector pass."),
+    device: str = typer.Option("auto", help=f"Detector device: {DEVICE_HELP}."),
+    classes: str = typer.Option(
+        "", help="Class names to track (default: person when the model has it, else all)."
+    ),
+    frame_rate: float | None = typer.Option(
+        None, help="Frames per second (default: the video's; 30 for an image folder)."
+    ),
+    render: bool = typer.Option(True, help="Write <name>.mp4 with the tracks drawn."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
+    **settings: Any,
+) -> CommandResult:
+    """Detect and track objects in a video or an image folder.
+
+    Writes <name>.txt (MOTChallenge results), <name>.mp4 (tracks drawn), tracks.csv (per track:
+    length, gaps, mean score) and run.json. Tracker settings as for track mot17.
+
+    Example:
+
+        cvtool track video street.mp4 --weights yolov8n.pt --tracker ocsort
+    """
+    from cvtool.api.track import track_video
+
+    result = track_video(
+        source,
+        weights,
+        out,
+        tracker.value,
+        conf=conf,
+        size=size,
+        batch_size=batch_size,
+        device=device,
+        classes=classes,
+        frame_rate=frame_rate,
+        render=render,
+        overwrite=overwrite,
+        progress=True,
+        **{name: value for name, value in settings.items() if value is not None},
+    )
+    return CommandResult(result.path, result.to_dict())
 
 
 @stage_command(app, "eval")

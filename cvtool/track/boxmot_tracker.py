@@ -31,7 +31,7 @@ INSTALL_HINT = (
 
 
 def import_boxmot(tracker: str) -> Any:
-    """The boxmot module, its logger kept to errors; a clear error when it is missing."""
+    """The boxmot module; a clear error when it is missing or of another major version."""
     try:
         import boxmot
     except ImportError:
@@ -48,9 +48,6 @@ def import_boxmot(tracker: str) -> Any:
             INSTALL_HINT,
             param="tracker",
         )
-    # boxmot logs every tracker's settings at INFO, and each frame CMC cannot register (a blank
-    # frame) as a WARNING.
-    logging.getLogger("boxmot").setLevel(logging.ERROR)
     return boxmot
 
 
@@ -70,6 +67,10 @@ class BoxmotTracker:
     def __init__(self, name: str, config: BoxmotConfig, frame_rate: float = 30.0) -> None:
         class_name = config.BOXMOT_CLASS
         tracker_class = getattr(import_boxmot(name), class_name)
+        # Importing a tracker sets boxmot's logger to INFO: it would log every tracker's
+        # settings, and a WARNING each frame camera-motion compensation finds no motion (blank
+        # frames).
+        logging.getLogger("boxmot").setLevel(logging.ERROR)
         params = inspect.signature(tracker_class.__init__).parameters
         kwargs = boxmot_kwargs(config)
         if "use_embeddings" in params:
