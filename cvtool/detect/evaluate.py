@@ -9,7 +9,6 @@ from typing import Any
 from cvtool.core.artifacts import atomic_write_json, atomic_write_text
 from cvtool.core.calibration import CalibrationResult
 from cvtool.core.console import console, warn
-from cvtool.core.headline import HEADLINES
 from cvtool.core.provenance import provenance
 from cvtool.detect.calibration import calibration_dict, detection_calibration
 from cvtool.detect.coco_eval import CocoEvalResult, coco_evaluate
@@ -22,6 +21,7 @@ from cvtool.detect.scales import (
     ground_truth_scales,
     prediction_scales,
 )
+from cvtool.detect.summary import headline_values
 from cvtool.detect.tide import TideResult, tide_by_scale
 
 
@@ -129,12 +129,11 @@ def _headline(
 ) -> dict[str, Any]:
     """The detection headline metrics (`cvtool.core.headline`), then TIDE's overall numbers."""
     overall, calib_all = tide["all"], calib.get("all")
-    values = {**coco.stats, "ece": None if calib_all is None else calib_all.ece}
-    return {
-        **{key: values[key] for key in HEADLINES["detection"].keys},
-        "tide_ap50": None if overall is None else overall.ap50,
-        "tide_main_errors": None if overall is None else overall.main,
-    }
+    return headline_values(
+        coco.stats,
+        None if overall is None else overall.to_dict(),
+        None if calib_all is None else calib_all.ece,
+    )
 
 
 def _plots(

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, atomic_write_text
+from cvtool.core.artifacts import atomic_write_json, atomic_write_text, read_json
+from cvtool.core.compare import EvalKind, EvalRow
 from cvtool.core.console import note, track
 from cvtool.core.errors import CvtoolError
 from cvtool.core.provenance import provenance
@@ -22,6 +23,7 @@ from cvtool.track.mot import SeqInfo, find_sequences
 from cvtool.track.motmetrics_check import combine_counts, scores_from_counts
 from cvtool.track.run import DETECTIONS_DIR
 
+SUMMARY_FILE = "summary.json"
 # Where TrackEval's and motmetrics' definitions coincide (same matches, same counting).
 CROSS_CHECKED = ("MOTA", "IDF1", "IDSW", "FP", "FN")
 CROSS_CHECK_NOTE = (
@@ -171,7 +173,7 @@ def _write(report: EvalReport, trackers: dict[str, Path], gt_root: Path, plot: b
     try:
         atomic_write_text(report.out / "metrics.csv", metrics_csv(report.table))
         atomic_write_json(
-            report.out / "summary.json",
+            report.out / SUMMARY_FILE,
             {
                 "gt": str(gt_root),
                 "trackers": {k: str(v) for k, v in trackers.items()},
@@ -201,3 +203,18 @@ def _write(report: EvalReport, trackers: dict[str, Path], gt_root: Path, plot: b
                 f"motmetrics differs from TrackEval for {tracker} on "
                 f"{', '.join(check['differences'])} (see summary.json cross_check)"
             )
+
+
+def _compared_rows(directory: Path) -> list[EvalRow]:
+    """One row per tracker of a `track eval` folder (its combined scores), for `compare`."""
+    summary = read_json(directory / SUMMARY_FILE, "tracking evaluation")
+    if not isinstance(summary.get("combined"), dict):
+        raise CvtoolError(f"{directory / SUMMARY_FILE} holds no combined tracker scores")
+    context = {"gt": Path(str(summary.get("gt", ""))).name, "sequences": len(summary["sequences"])}
+    return [
+        EvalRow(tracker, context, values, directory, f"{directory}:{tracker}")
+        for tracker, values in summary["combined"].items()
+    ]
+
+
+TRACKING_KIND = EvalKind(SUMMARY_FILE, "track eval", lambda _: "tracking", _compared_rows)

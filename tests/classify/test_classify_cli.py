@@ -86,7 +86,7 @@ def test_compare_classifier_eval_dirs(cli, evaluated: Path, tmp_path: Path) -> N
     assert result.exit_code == 0, result.stderr
     table = (tmp_path / "cmp" / "comparison.csv").read_text().splitlines()
     assert table[0].startswith("model,split,images,accuracy,macro_f1,ece")
-    assert "**1.0000**" in (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "| **1.0** |" in (tmp_path / "cmp" / "comparison.md").read_text()
 
 
 def test_compare_refuses_mixed_tasks(cli, evaluated: Path, tmp_path: Path) -> None:
