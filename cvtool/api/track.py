@@ -4,6 +4,7 @@ scores, and what a MOTChallenge folder holds."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from cvtool.api.detect import yolo_options
@@ -215,20 +216,8 @@ def track_video(
         )
         _print_video(run)
     summary = run.to_dict()
-    return VideoTrackResult(
-        path=run.out,
-        results=run.results,
-        video=run.video,
-        tracker=run.tracker,
-        config=run.config,
-        frames=run.frames,
-        frame_rate=run.frame_rate,
-        detections=run.detections,
-        boxes=run.boxes,
-        detector_fps=summary["detector_fps"],
-        tracker_fps=summary["tracker_fps"],
-        tracks=run.tracks,
-    )
+    names = {f.name for f in fields(VideoTrackResult)} - {"path"}
+    return VideoTrackResult(path=run.out, **{k: v for k, v in summary.items() if k in names})
 
 
 def _print_video(run: VideoRun) -> None:

@@ -13,16 +13,20 @@ app = typer.Typer()
 
 @stage_command(app, "compare")
 def compare(
-    eval_dirs: list[Path] = typer.Argument(..., help="Eval directories written by evaluate."),
+    eval_dirs: list[Path] = typer.Argument(
+        ..., help="Eval directories written by evaluate, detect eval or track eval."
+    ),
     out: Path | None = out_option(
         "Directory for comparison.csv and comparison.md (default: runs/compare/comparison, "
         "numbered)."
     ),
 ) -> CommandResult:
-    """Compare models: one row per eval dir, the best value of each column highlighted.
+    """Compare models: one row per eval dir (per tracker), the best value of each column
+    highlighted; comparison.csv and comparison.md hold the values at full precision.
 
     Segmentation: mIoU, pixel accuracy, mean class accuracy, fw IoU, mAP, ECE. Classification:
-    accuracy, macro F1, ECE.
+    accuracy, macro F1, ECE. Detection: AP, AP50, AP75, AP small/medium/large, TIDE dAPs, ECE.
+    Tracking: HOTA, DetA, AssA, MOTA, IDF1, IDSW. Eval dirs of different tasks are refused.
 
     Example:
 

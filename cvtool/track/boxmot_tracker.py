@@ -5,8 +5,8 @@ boxmot is an optional extra, imported on first use. Its trackers always run here
 `use_embeddings=False`, so no ReID weights are loaded (or downloaded). They take the frame as a
 BGR image: the camera-motion compensation of BoT-SORT, BoostTrack, OccluBoost, Deep OC-SORT and
 Hybrid-SORT estimates the camera's motion from consecutive frames, and SFSORT reads the frame
-size. boxmot numbers tracks its own way (per tracker class, sometimes from 0); ids are renumbered
-1, 2, ... in order of first appearance, so they restart with every sequence.
+size. boxmot 25 numbers tracks from 0; ids are renumbered 1, 2, ... in order of first
+appearance, as MOTChallenge files need, and restart with every sequence (a fresh tracker).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def test_refused_setting_and_bad_scores() -> None:
 
 def test_ids_start_at_one_and_boxes_without_area_are_dropped() -> None:
     pytest.importorskip("boxmot")
-    tracker = make_tracker("botsort", None, 30.0)  # boxmot's BotSort numbers from 0
+    tracker = make_tracker("botsort", None, 30.0)  # boxmot numbers from 0
     frame = np.zeros((100, 200, 3), np.uint8)
     boxes = np.array([[10.0, 10, 20, 40], [100, 10, 0, 40]])
     for _ in range(3):
