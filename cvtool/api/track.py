@@ -65,7 +65,9 @@ def track_objects(
         root: MOTChallenge split folder, e.g. `MOT17/train`.
         out: run folder; results go to `out/TRACKER/` (default: the first free
             `runs/track/TRACKER`, `TRACKER2`, ...).
-        tracker: `iou` or `bytetrack`.
+        tracker: a registered tracker (`cvtool.track.registry.TRACKERS`): `iou`, `bytetrack`,
+            or with the boxmot extra `ocsort`, `botsort`, `boosttrack`, `deepocsort`,
+            `hybridsort`, `occluboost`, `sfsort`, `boxmot-bytetrack`.
         seqs: sequence names, `"MOT17-02-FRCNN,MOT17-04-FRCNN"` or a list (default: all).
         detections: folder of `SEQUENCE.txt` MOT detection files (default: each sequence's
             public `det/det.txt`).

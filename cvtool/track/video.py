@@ -78,17 +78,17 @@ def track_video(
     """
     config = checked_config(tracker, config)
     opts = opts or YoloOptions(conf=DETECTOR_CONF)
-    model = load_yolo(weights)
-    keep = tracked_classes(model, classes or ())
     uses_frames = tracker_spec(tracker).frames
     with ExitStack() as stack:
         stream = stack.enter_context(open_frames(source))
         if frame_rate is None and stream.frame_rate is None:
             note(f"{source} has no frame rate; {DEFAULT_FRAME_RATE:g} assumed")
         rate = frame_rate or stream.frame_rate or DEFAULT_FRAME_RATE
+        online = make_tracker(tracker, config, rate)  # before the model: it fails faster
+        model = load_yolo(weights)
+        keep = tracked_classes(model, classes or ())
         run = VideoRun(Path(out), Path(source), tracker, asdict(config), rate)
         staging = stack.enter_context(staged_output_dir(out, overwrite))
-        online = make_tracker(tracker, config, rate)
         write = None
         if render:
             run.video = Path(out) / f"{stream.name}.mp4"

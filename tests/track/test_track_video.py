@@ -139,9 +139,11 @@ def test_track_video_errors(cli, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not found" in result.stderr
     result = cli("track", "video", empty, *weights, "--tracker", "nope")
     assert result.exit_code == 2 and "nope" in result.stderr
-    result = cli("track", "video", broken, "--weights", tmp_path / "none.pt")
+    noise = np.random.default_rng(0).integers(0, 255, (2, 64, 96, 3), dtype=np.uint8)
+    clip = write_video(tmp_path / "noise.mp4", list(noise), 10)
+    result = cli("track", "video", clip, "--weights", tmp_path / "none.pt")
     assert result.exit_code == 1 and "weights file not found" in result.stderr
     with pytest.raises(cvtool.ParameterError, match="no class 'unicorn'") as error:
-        cvtool.track_video(broken, "yolov8n.yaml", tmp_path / "c", classes="unicorn")
+        cvtool.track_video(clip, "yolov8n.yaml", tmp_path / "c", classes="unicorn")
     assert error.value.param == "classes"
     assert not any(p.name.startswith(("a", "b", "c")) for p in tmp_path.iterdir() if p.is_dir())
