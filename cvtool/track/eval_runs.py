@@ -210,7 +210,8 @@ def _compared_rows(directory: Path) -> list[EvalRow]:
     summary = read_json(directory / SUMMARY_FILE, "tracking evaluation")
     if not isinstance(summary.get("combined"), dict):
         raise CvtoolError(f"{directory / SUMMARY_FILE} holds no combined tracker scores")
-    context = {"gt": Path(str(summary.get("gt", ""))).name, "sequences": len(summary["sequences"])}
+    gt = "/".join(Path(str(summary.get("gt", ""))).parts[-2:])  # e.g. MOT17/train
+    context = {"gt": gt, "sequences": len(summary["sequences"])}
     return [
         EvalRow(tracker, context, values, directory, f"{directory}:{tracker}")
         for tracker, values in summary["combined"].items()
