@@ -2,8 +2,9 @@
 
 Resume rules: a run continues with the options it was trained with. `epochs` may grow (the
 schedule is rebuilt for the new total, see `cvtool.engine.optim`); `data` may point elsewhere
-(a moved dataset: its classes must be the same), and `device`, `workers` and `wandb` say where
-and how the run is computed or logged, not what it trains. Every other option must be equal.
+(a moved dataset: its classes must be the same), and `device`, `workers`, `wandb` and `logger`
+say where and how the run is computed or logged, not what it trains. Every other option must be
+equal.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cvtool.engine.manifest import RUN_MANIFEST, RunManifest
 
 STAGE = "train"
 # Options that may differ from the recorded ones when a run is resumed (see the module doc).
-MAY_CHANGE_ON_RESUME = ("epochs", "data", "device", "workers", "wandb")
+MAY_CHANGE_ON_RESUME = ("epochs", "data", "device", "workers", "wandb", "logger")
 
 
 def run_dir_for(cfg: TrainConfig) -> Path:
