@@ -110,6 +110,17 @@ def _evaluate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     )
 
 
+def _predict(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
+    from cvtool.demo.predict import predict_demo
+
+    demo = predict_demo(state["run_dir"], opts.out / "predict", seed=opts.seed)
+    exported = " -> ONNX with the parity check" if demo.onnx else " (ONNX skipped)"
+    return DemoStep(
+        "predict", f"U-Net on new images: masks, overlays{exported}", demo.predictions,
+        numbers=demo.numbers,
+    )  # fmt: skip
+
+
 def _classify(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.demo.classify import HEADLINE, run_classification_demo
 
@@ -167,6 +178,7 @@ LEGS: tuple[tuple[str, Callable[[DemoOptions, dict[str, Any]], DemoStep]], ...] 
     ("prepare", _prepare),
     ("train", _train),
     ("evaluate", _evaluate),
+    ("predict", _predict),
     ("classify", _classify),
     ("detect", _detect),
     ("track", _track),
