@@ -40,7 +40,8 @@ def test_camvid_predict_matches_evaluate_and_onnx(shared_data: Path, tmp_path: P
 
     exported = cvtool.export(run.path, "onnx", tmp_path / "unet.onnx")
     assert exported.max_abs_diff < 1e-4
-    onnx = _masks(cvtool.predict(exported.path, source, tmp_path / "onnx", workers=2).path / "masks")
+    onnx_dir = cvtool.predict(exported.path, source, tmp_path / "onnx", workers=2).path
+    onnx = _masks(onnx_dir / "masks")
     agreement = np.mean([np.mean(onnx[k] == got[k]) for k in got])
     assert agreement >= 0.999
     manifest = json.loads((tmp_path / "onnx" / "predict.json").read_text())
