@@ -55,3 +55,12 @@ def new_images(tmp_path: Path) -> Path:
     folder = tmp_path / "new"
     write_images(folder, [(50, 70), (33, 47), (64, 64), (21, 90)])
     return folder
+
+
+def link_split_images(data: Path, split: str, folder: Path) -> list[str]:
+    """Symlink the images of a prepared dataset's split into `folder`; their names."""
+    names = (data / "splits" / f"{split}.txt").read_text().split()
+    folder.mkdir()
+    for name in names:
+        (folder / name).symlink_to(data / "images" / name)
+    return names

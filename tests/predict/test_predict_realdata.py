@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import cvtool
+from tests.predict.conftest import link_split_images
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
@@ -25,11 +26,8 @@ def test_camvid_predict_matches_evaluate_and_onnx(shared_data: Path, tmp_path: P
                        batch_size=8, size="64x80", device="cpu", workers=0)  # fmt: skip
     evaluated = cvtool.evaluate(run.path, split="test", out=tmp_path / "eval", save_masks=True,
                                 device="cpu", workers=2)  # fmt: skip
-    names = (data / "splits" / "test.txt").read_text().split()
     source = tmp_path / "test_images"
-    source.mkdir()
-    for name in names:
-        (source / name).symlink_to(data / "images" / name)
+    names = link_split_images(data, "test", source)
     predicted = cvtool.predict(run.path, source, tmp_path / "pred", device="cpu", workers=2)
     expected, got = _masks(evaluated.path / "masks"), _masks(predicted.path / "masks")
     assert len(got) == len(names) == 25 and got.keys() == expected.keys()

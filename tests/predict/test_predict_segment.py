@@ -14,6 +14,7 @@ from PIL import Image
 
 import cvtool
 from cvtool.segment.predict import window_starts
+from tests.predict.conftest import link_split_images
 
 
 def _masks(folder: Path) -> dict[str, np.ndarray]:
@@ -44,11 +45,8 @@ def test_test_split_masks_are_those_of_evaluate_save_masks(seg_run: Path, tmp_pa
     data = Path(json.loads((seg_run / "run.json").read_text())["dataset"])
     evaluated = cvtool.evaluate(seg_run, split="test", out=tmp_path / "eval", save_masks=True,
                                 device="cpu", workers=1)  # fmt: skip
-    names = (data / "splits" / "test.txt").read_text().split()
     test_images = tmp_path / "test_images"
-    test_images.mkdir()
-    for name in names:
-        (test_images / name).symlink_to(data / "images" / name)
+    names = link_split_images(data, "test", test_images)
     predicted = cvtool.predict(seg_run, test_images, tmp_path / "pred", device="cpu", workers=1)
     expected, got = _masks(evaluated.path / "masks"), _masks(predicted.path / "masks")
     assert sorted(got) == sorted(expected) and len(got) == len(names)
