@@ -9,6 +9,7 @@ from cvtool.api.params import PathLike, SizeLike, as_optional_path, as_path, as_
 from cvtool.api.results import DetectionEvalResult, DetectResult
 from cvtool.core.console import console, quiet
 from cvtool.core.errors import CvtoolError
+from cvtool.core.outputs import check_not_staging, check_out_not_input
 
 if TYPE_CHECKING:
     from cvtool.detect.yolo import YoloOptions
@@ -77,12 +78,18 @@ def detect_objects(
     opts = yolo_options(size, conf, batch_size, device, iou=iou, max_det=max_det, half=half)
     weights_path = as_path(weights, "weights")
     run_dir = as_optional_path(out, "out") or next_run_dir("detect", weights_path.stem)
+    images_dir = as_path(images, "images")
+    annotations_file = as_optional_path(annotations, "annotations")
+    inputs = {"weights": weights_path, "images": images_dir, "annotations": annotations_file}
+    if category_map is not None and category_map != "index":
+        inputs["category_map"] = as_path(category_map, "category_map")
+    check_out_not_input(run_dir, inputs)
     with quiet(not progress):
         run = run_yolo(
             str(weights),
-            as_path(images, "images"),
+            images_dir,
             run_dir,
-            as_optional_path(annotations, "annotations"),
+            annotations_file,
             opts,
             category_map,
             overwrite,
@@ -99,14 +106,20 @@ def detect_objects(
 
 def _locate(source: Path, annotations: Path | None, out: Path | None) -> tuple[Path, Path, Path]:
     """(predictions file, annotations, eval dir) for a detect run dir or a results file."""
-    from cvtool.core.artifacts import read_json
+    from cvtool.core.artifacts import read_json_object
 
+    check_not_staging(source, "source")
     if source.name == "predictions.json" and (source.parent / "run.json").is_file():
         source = source.parent  # the predictions of a run dir evaluate into that run dir
     if source.is_dir():
         predictions = source / "predictions.json"
         if annotations is None and (source / "run.json").is_file():
-            recorded = read_json(source / "run.json", "run manifest").get("annotations")
+            recorded = read_json_object(
+                source / "run.json",
+                "detect run manifest",
+                {"annotations": (str, type(None))},
+                "pass `annotations`, or run the detector again to rewrite it",
+            )["annotations"]
             annotations = Path(recorded) if recorded else None
         out = out or source
     else:
@@ -129,6 +142,7 @@ def evaluate_detections(
     backend: str = "pycocotools",
     bins: int = 15,
     plots: bool = True,
+    overwrite: bool = False,
     progress: bool = False,
 ) -> DetectionEvalResult:
     """COCO mAP, TIDE errors and detection calibration, overall and per object scale.
@@ -140,6 +154,8 @@ def evaluate_detections(
         backend: `pycocotools` or `faster-coco-eval`.
         bins: calibration bins.
         plots: draw the plots.
+        overwrite: replace an earlier evaluation in `out` (in a run dir, only the
+            evaluation's own files are replaced).
         progress: show progress and the table of headline numbers on stderr.
 
     Returns:
@@ -152,9 +168,19 @@ def evaluate_detections(
         as_optional_path(annotations, "annotations"),
         as_optional_path(out, "out"),
     )
+    inputs = {"annotations": annotations_file}
+    if out_dir.resolve() != predictions.parent.resolve():  # in its run dir, it is kept
+        inputs["source"] = predictions
+    check_out_not_input(out_dir, inputs)
     with quiet(not progress):
         result = detect_evaluate.evaluate_detections(
-            predictions, annotations_file, out_dir, backend=backend, n_bins=bins, plots=plots
+            predictions,
+            annotations_file,
+            out_dir,
+            backend=backend,
+            n_bins=bins,
+            plots=plots,
+            overwrite=overwrite,
         )
         _print_summary(result.coco, result.tide, result.calibration)
     return DetectionEvalResult(out_dir, result.headline)

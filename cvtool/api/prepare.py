@@ -20,7 +20,9 @@ from cvtool.api.params import (
     as_path,
 )
 from cvtool.api.results import DatasetResult, StatsResult
+from cvtool.core.artifacts import DATASET_MANIFEST
 from cvtool.core.console import console, literal, quiet, warn
+from cvtool.core.outputs import check_out_not_input
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -129,12 +131,15 @@ def prepare_coco(
     """
     from cvtool.formats import coco
 
+    annotations_file, images_dir = as_path(annotations, "annotations"), as_path(images, "images")
+    out_dir = _out_dir(out, "coco")
+    check_out_not_input(out_dir, {"annotations": annotations_file, "images": images_dir})
     with quiet(not progress):
         prepared = coco.prepare_coco(
-            as_path(annotations, "annotations"),
-            as_path(images, "images"),
+            annotations_file,
+            images_dir,
             as_names(classes, "classes"),
-            _out_dir(out, "coco"),
+            out_dir,
             priority=as_names(priority, "priority"),
             split=as_fractions(split, 3, "split"),
             seed=seed,
@@ -172,11 +177,14 @@ def prepare_camvid(
     """
     from cvtool.formats import camvid
 
+    root_dir, class_file = as_path(root, "root"), as_optional_path(class_dict, "class_dict")
+    out_dir = _out_dir(out, "camvid")
+    check_out_not_input(out_dir, {"root": root_dir, "class_dict": class_file})
     with quiet(not progress):
         prepared = camvid.prepare_camvid(
-            as_path(root, "root"),
-            _out_dir(out, "camvid"),
-            class_dict=as_optional_path(class_dict, "class_dict"),
+            root_dir,
+            out_dir,
+            class_dict=class_file,
             void=void,
             workers=workers,
             overwrite=overwrite,
@@ -217,10 +225,12 @@ def prepare_voc(
     from cvtool.formats import voc
 
     fractions = None if split is None else as_fractions(split, 3, "split")
+    root_dir, out_dir = as_path(root, "root"), _out_dir(out, "voc")
+    check_out_not_input(out_dir, {"root": root_dir})
     with quiet(not progress):
         prepared = voc.prepare_voc(
-            as_path(root, "root"),
-            _out_dir(out, "voc"),
+            root_dir,
+            out_dir,
             split=fractions,
             seed=seed,
             workers=workers,
@@ -258,10 +268,12 @@ def prepare_folder(
     """
     from cvtool.formats import folders
 
+    root_dir, out_dir = as_path(root, "root"), _out_dir(out, "folder")
+    check_out_not_input(out_dir, {"root": root_dir})
     with quiet(not progress):
         prepared = folders.prepare_folder(
-            as_path(root, "root"),
-            _out_dir(out, "folder"),
+            root_dir,
+            out_dir,
             val=val,
             test=test,
             seed=seed,
@@ -294,10 +306,13 @@ def dataset_stats(
     Returns:
         The folder, both files and `counts[split][class]`.
     """
+    from cvtool.core.layout import IMAGES_DIR, MASKS_DIR, SPLITS_DIR
     from cvtool.formats.stats import class_distribution, write_distribution
 
     data_dir = as_path(data, "data")
     out_dir = as_optional_path(out, "out") or data_dir / "stats"
+    read = [data_dir / name for name in (DATASET_MANIFEST, IMAGES_DIR, MASKS_DIR, SPLITS_DIR)]
+    check_out_not_input(out_dir, {"data": read})
     with quiet(not progress):
         dist = class_distribution(data_dir, workers)
         csv_path, png_path = write_distribution(dist, out_dir)

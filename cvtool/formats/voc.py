@@ -18,6 +18,7 @@ from pathlib import Path
 from cvtool.core.artifacts import IGNORE_INDEX, RGB, SPLITS, staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.images import is_image_file
+from cvtool.core.outputs import visible
 from cvtool.core.palette import class_colors, voc_classes, voc_colors
 from cvtool.formats.labels import UNKNOWN, LabelDecoder, Pair, write_pairs
 from cvtool.formats.layout import (
@@ -92,7 +93,7 @@ def _devkit(root: Path) -> VocLayout:
         }
         stems = sorted({stem for ids in official.values() for stem in ids})
     else:
-        stems = sorted(p.stem for p in masks_dir.iterdir() if p.suffix.lower() == ".png")
+        stems = sorted(p.stem for p in visible(masks_dir) if p.suffix.lower() == ".png")
     pairs = []
     for stem in stems:
         mask = masks_dir / f"{stem}.png"
@@ -107,7 +108,7 @@ def _devkit(root: Path) -> VocLayout:
 
 def _pairs(root: Path) -> VocLayout:
     pairs = []
-    for target in sorted(root.glob("*_target.png")):
+    for target in visible(root, "*_target.png"):
         prefix = target.name[: -len("_target.png")]
         images = [p for p in root.glob(f"{prefix}_image.*") if is_image_file(p)]
         if not images:
@@ -121,7 +122,7 @@ def find_layout(root: Path) -> VocLayout:
         raise CvtoolError(f"VOC root not found: {root}")
     if (root / "SegmentationClass").is_dir() and (root / "JPEGImages").is_dir():
         return _devkit(root)
-    if any(root.glob("*_target.png")):
+    if visible(root, "*_target.png"):
         return _pairs(root)
     raise CvtoolError(
         f"{root} is not a VOC folder: expected JPEGImages/ + SegmentationClass/ (VOCdevkit/VOC2012)"
