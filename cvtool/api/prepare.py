@@ -27,6 +27,7 @@ from cvtool.core.outputs import check_out_not_input
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from cvtool.core.artifacts import DatasetManifest
     from cvtool.formats.layout import PreparedDataset
     from cvtool.formats.stats import ClassDistribution
 
@@ -79,18 +80,35 @@ def _print_distribution(data: Path, dist: ClassDistribution) -> None:
     console.print(table)
 
 
+def absent_classes(manifest: DatasetManifest) -> dict[str, list[str]]:
+    """`{split: [class, ...]}`: the classes with no pixels (segmentation) or no images
+    (classification) in a split that has images."""
+    counts = manifest.extra.get("pixel_counts") or manifest.extra.get("images_per_class") or {}
+    absent = {
+        split: [c.name for c in manifest.classes if not counts.get(split, {}).get(c.name)]
+        for split, images in manifest.splits.items()
+        if images
+    }
+    return {split: names for split, names in absent.items() if names}
+
+
 def _result(
     prepared: PreparedDataset, progress: bool, warnings: Sequence[str] = ()
 ) -> DatasetResult:
-    """What a prepare function returns; with `progress`, `warnings` and the class table are
-    printed first."""
+    """What a prepare function returns; with `progress`, `warnings`, the classes a split
+    lacks and the class table are printed first."""
+    manifest = prepared.manifest
+    absent = absent_classes(manifest)
+    unit = "pixels" if manifest.task == "segmentation" else "images"
     with quiet(not progress):
         for message in warnings:
             warn(message)
+        for split, names in absent.items():
+            warn(f"split {split} has no {unit} of {', '.join(names)}")
         _print_classes(prepared)
-    manifest = prepared.manifest
+    summary = {**prepared.summary, "absent_classes": absent}
     return DatasetResult(
-        prepared.path, manifest.task, manifest.class_names, dict(manifest.splits), prepared.summary
+        prepared.path, manifest.task, manifest.class_names, dict(manifest.splits), summary
     )
 
 
@@ -118,8 +136,9 @@ def prepare_coco(
         out: dataset directory to write (default: the first free `runs/prepare/coco`,
             `coco2`, ...).
         priority: overlap priority, highest first (default: the `classes` order).
-        split: train, val, test fractions of the random split, `"0.7,0.15,0.15"` or a tuple.
-        seed: seed of the random split.
+        split: train, val, test fractions, `"0.7,0.15,0.15"` or a tuple; the split is
+            stratified by the classes each image holds.
+        seed: seed of the split.
         workers: worker processes (default: all cores).
         include_empty: keep images without any of the classes (all background).
         crowd: crowd regions: `ignore` (255), `class` (painted), or `skip` (drop the image).
@@ -212,9 +231,10 @@ def prepare_voc(
     Args:
         root: `VOCdevkit/VOC2012`-style folder, or `<n>_image`/`<n>_target` pairs.
         out: dataset directory to write (default: the first free `runs/prepare/voc`, ...).
-        split: train, val, test fractions of a random split (default: the official
-            `ImageSets/Segmentation` lists, else 0.7, 0.15, 0.15).
-        seed: seed of the random split.
+        split: train, val, test fractions of a split stratified by the classes each image
+            holds (default: the official `ImageSets/Segmentation` lists, else 0.7, 0.15,
+            0.15).
+        seed: seed of the split.
         workers: worker processes (default: all cores).
         overwrite: replace a non-empty `out`.
         progress: show progress bars, warnings and the class table on stderr.
