@@ -5,10 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cvtool.api.params import PathLike, SizeLike, as_optional_path, as_path, as_size
+from cvtool.api.params import (
+    PathLike,
+    SizeLike,
+    as_choice,
+    as_optional_path,
+    as_path,
+    as_size,
+)
 from cvtool.api.results import DetectionEvalResult, DetectResult
 from cvtool.core.console import console, quiet
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, check_range
 from cvtool.core.outputs import check_not_staging, check_out_not_input
 
 if TYPE_CHECKING:
@@ -23,6 +30,10 @@ def yolo_options(
     from cvtool.core.device import resolve_device
     from cvtool.detect.yolo import YoloOptions
 
+    check_range(conf, "conf", 0, 1)
+    check_range(batch_size, "batch_size", 1)
+    check_range(options.get("iou", 0.5), "iou", 0, 1)
+    check_range(options.get("max_det", 1), "max_det", 1)
     resolve_device(device)
     return YoloOptions(
         imgsz=as_size(size, "size"), conf=conf, batch=batch_size, device=device, **options
@@ -162,7 +173,10 @@ def evaluate_detections(
         The eval dir and the headline numbers (AP, AP50, AP per scale, TIDE AP50, ECE).
     """
     from cvtool.detect import evaluate as detect_evaluate
+    from cvtool.detect.coco_eval import BACKENDS
 
+    as_choice(backend, BACKENDS, "backend")
+    check_range(bins, "bins", 1)
     predictions, annotations_file, out_dir = _locate(
         as_path(source, "source"),
         as_optional_path(annotations, "annotations"),

@@ -21,7 +21,7 @@ from cvtool.api.params import (
 from cvtool.api.results import EvalResult
 from cvtool.core.console import quiet
 from cvtool.core.device import resolve_device
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, check_range
 from cvtool.core.evaldir import EvalOutcome, EvalSettings
 from cvtool.core.inference import Inference
 from cvtool.core.layout import load_manifest
@@ -50,6 +50,7 @@ def evaluate_checkpoint(
     `evaluate` accepts the command line's forms and is quiet by default.
     """
     settings = settings or EvalSettings()
+    check_range(batch_size, "batch_size", 1)
     torch_device = resolve_device(device)
     check_not_staging(run, "run")
     checkpoint = load_checkpoint(resolve_checkpoint(Path(run)), map_location="cpu")

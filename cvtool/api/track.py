@@ -19,7 +19,7 @@ from cvtool.api.params import (
 )
 from cvtool.api.results import SequencesResult, TrackingEvalResult, TrackResult
 from cvtool.core.console import console, literal, quiet
-from cvtool.core.errors import ParameterError
+from cvtool.core.errors import ParameterError, check_range
 from cvtool.core.outputs import check_not_staging, check_out_not_input, visible
 
 if TYPE_CHECKING:
@@ -94,6 +94,8 @@ def track_objects(
 
     name = as_choice(tracker, list(TRACKERS), "tracker")
     config = make_config(name, **tracker_options)
+    check_range(interpolate, "interpolate", 0)
+    check_range(workers, "workers", 1)
     if detections is not None and weights is not None:
         raise ParameterError("pass detections or weights, not both", "weights")
     if weights is not None:

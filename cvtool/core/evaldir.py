@@ -26,7 +26,7 @@ from cvtool.core.artifacts import (
     read_json_object,
 )
 from cvtool.core.calibration import CalibrationResult
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, check_range
 from cvtool.core.headline import headline_spec
 from cvtool.core.plots import plot_confusion, plot_reliability
 from cvtool.core.provenance import provenance
@@ -64,6 +64,14 @@ class EvalSettings:
     workers: int | None = None
     overwrite: bool = False
     tsne_max: int = 200
+
+    def __post_init__(self) -> None:
+        check_range(self.bins, "bins", 1)
+        check_range(self.fail_threshold, "fail_threshold", 0, 1)
+        check_range(self.max_failures, "max_failures", 0)
+        check_range(self.tsne_max, "tsne_max", 0)
+        if self.workers is not None:
+            check_range(self.workers, "workers", 1)
 
 
 @dataclass
