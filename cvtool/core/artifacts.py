@@ -89,20 +89,23 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
-    """Load JSON, turning a missing file or a syntax error into a CvtoolError naming the file."""
+def read_json(
+    path: str | os.PathLike[str], what: str = "JSON file", hint: str | None = None
+) -> Any:
+    """Load JSON, turning a missing file or a syntax error into a CvtoolError naming the file
+    (with `hint`, how to get a good one)."""
     path = Path(path)
     if not path.is_file():
-        raise CvtoolError(f"{what} not found: {path}")
+        raise CvtoolError(f"{what} not found: {path}", hint)
     try:
         with path.open("rb") as f:
             return json.load(f)
     except json.JSONDecodeError as e:
         raise CvtoolError(
-            f"{what} {path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+            f"{what} {path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", hint
         ) from None
     except UnicodeDecodeError:
-        raise CvtoolError(f"{what} {path} is not a UTF-8 text file") from None
+        raise CvtoolError(f"{what} {path} is not a UTF-8 text file", hint) from None
     except OSError as e:
         raise CvtoolError(
             f"cannot read {what} {path}: {e.strerror}", "check the file's permissions"
@@ -117,7 +120,7 @@ def read_json_object(
 ) -> dict[str, Any]:
     """`read_json` of an object holding `fields` of the given types, so that an edited or
     truncated artifact is refused with the file and the field named, not used half-read."""
-    data = read_json(path, what)
+    data = read_json(path, what, hint)
     if not isinstance(data, dict):
         raise CvtoolError(f"{what} {path} is not a JSON object", hint)
     for name, kind in fields.items():

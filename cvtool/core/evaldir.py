@@ -170,7 +170,7 @@ def read_metrics(directory: str | os.PathLike[str], *fields: str) -> dict[str, A
     of `METRICS_FIELDS`) as `write_eval_dir` writes them; an edited or truncated file is
     refused with the file and the field named."""
     path = Path(directory) / METRICS_FILE
-    hint = "evaluate again to rewrite it (`overwrite=True`)"
+    hint = "eval dirs are written by `cvtool evaluate`; evaluate again to rewrite this one"
     wanted = {k: METRICS_FIELDS[k] for k in ("task", "images", "headline", *fields)}
     metrics = read_json_object(path, "eval metrics", wanted, hint)
     for key, value in metrics["headline"].items():

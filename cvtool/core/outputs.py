@@ -12,6 +12,7 @@ temporary files of atomic writes all start with `.`.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import functools
@@ -62,17 +63,21 @@ def staging_dir(out: Path, kind: str = PARTIAL) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.{kind}-", dir=out.parent))
 
 
-def remove_debris(out: Path) -> list[Path]:
-    """Remove the staging siblings of `out` that an interrupted writer left behind.
+def remove_debris(out: Path) -> None:
+    """Clear what an interrupted writer of `out` left beside it: its staging directories, and
+    the old version moved aside by the two-rename fallback, which is first put back when the
+    writer died before the new one was in place.
 
     Only call it holding `out`'s lock: then no live writer owns them."""
     pattern = re.compile(rf"^\.{re.escape(out.name)}\.(?:{PARTIAL}|{OLD})-[a-z0-9_]+$")
     if not out.parent.is_dir():
-        return []
-    debris = [p for p in out.parent.iterdir() if pattern.match(p.name) and p.is_dir()]
+        return
+    debris = sorted(p for p in out.parent.iterdir() if pattern.match(p.name) and p.is_dir())
     for path in debris:
+        if not out.exists() and path.name.startswith(f".{out.name}.{OLD}-"):
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(path / out.name, out)
         shutil.rmtree(path, ignore_errors=True)
-    return debris
 
 
 @functools.lru_cache(maxsize=1)
