@@ -24,7 +24,7 @@ from cvtool.core.device import resolve_device
 from cvtool.core.errors import CvtoolError, check_range
 from cvtool.core.evaldir import EvalOutcome, EvalSettings
 from cvtool.core.inference import Inference
-from cvtool.core.layout import load_manifest
+from cvtool.core.layout import dataset_parts, load_manifest
 from cvtool.core.outputs import check_not_staging, check_out_not_input
 from cvtool.engine.checkpoint import check_classes, load_checkpoint, resolve_checkpoint
 from cvtool.segment import evaluate as segment_evaluate
@@ -70,7 +70,7 @@ def evaluate_checkpoint(
     home = checkpoint.run_dir or checkpoint.path.parent
     name = f"eval-{split}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
     out = Path(out) if out else home / name
-    check_out_not_input(out, {"run": checkpoint.path, "data": data_dir})
+    check_out_not_input(out, {"run": checkpoint.path, "data": dataset_parts(data_dir)})
     label = checkpoint.run_dir.name if checkpoint.run_dir else checkpoint.path.stem
     source = {
         "kind": "checkpoint",
@@ -213,7 +213,7 @@ def evaluate_predictions(
     out_dir, shard_pair = as_optional_path(out, "out"), as_shard(shard)
     check_not_staging(pred_dir, "predictions")
     if out_dir is not None:
-        check_out_not_input(out_dir, {"predictions": pred_dir, "data": data_dir})
+        check_out_not_input(out_dir, {"predictions": pred_dir, "data": dataset_parts(data_dir)})
     with quiet(not progress):
         outcome = segment_evaluate.evaluate_predictions(
             pred_dir, data_dir, split, out_dir, settings, shard_pair

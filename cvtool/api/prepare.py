@@ -20,7 +20,6 @@ from cvtool.api.params import (
     as_path,
 )
 from cvtool.api.results import DatasetResult, StatsResult
-from cvtool.core.artifacts import DATASET_MANIFEST
 from cvtool.core.console import console, literal, quiet, warn
 from cvtool.core.outputs import check_out_not_input
 
@@ -326,13 +325,12 @@ def dataset_stats(
     Returns:
         The folder, both files and `counts[split][class]`.
     """
-    from cvtool.core.layout import IMAGES_DIR, MASKS_DIR, SPLITS_DIR
+    from cvtool.core.layout import dataset_parts
     from cvtool.formats.stats import class_distribution, write_distribution
 
     data_dir = as_path(data, "data")
     out_dir = as_optional_path(out, "out") or data_dir / "stats"
-    read = [data_dir / name for name in (DATASET_MANIFEST, IMAGES_DIR, MASKS_DIR, SPLITS_DIR)]
-    check_out_not_input(out_dir, {"data": read})
+    check_out_not_input(out_dir, {"data": dataset_parts(data_dir)})
     with quiet(not progress):
         dist = class_distribution(data_dir, workers)
         csv_path, png_path = write_distribution(dist, out_dir)

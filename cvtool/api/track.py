@@ -234,6 +234,7 @@ def describe_sequences(
     from cvtool.track.info import write_info
 
     out_dir = as_path(out, "out")
+    check_out_not_input(out_dir, {"root": as_path(root, "root")})
     infos = write_info(_sequences(root, seqs), out_dir)
     with quiet(not progress):
         _print_sequences(as_path(root, "root"), infos)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cvtool.core.errors import CvtoolError
+from cvtool.core.layout import dataset_parts
 from cvtool.core.outputs import check_out_not_input
 from cvtool.core.rundirs import next_run_dir
 from cvtool.engine import distributed
@@ -48,7 +49,7 @@ def last_checkpoint(run_dir: Path) -> Path:
 def check_new_run_dir(out: Path, data: Path, overwrite: bool) -> None:
     """Refuse an output dir that holds the dataset, holds something else, or holds a run that
     `overwrite` does not allow replacing."""
-    check_out_not_input(out, {"data": data})
+    check_out_not_input(out, {"data": dataset_parts(data)})
     if out.exists() and not out.is_dir():
         raise CvtoolError(f"output {out} exists and is not a directory", param="out")
     if not (out.is_dir() and any(out.iterdir())):

@@ -60,7 +60,12 @@ def test_evaluation_never_writes_over_its_inputs(evals, tmp_path: Path, cli) -> 
     base = ["evaluate", "--predictions", preds, "--data", data]
     cases = [
         Case("into predictions", [*base, "--out", preds, "--overwrite"], 2, ["--predictions"]),
-        Case("into the dataset", [*base, "--out", data / "e"], 2, ["lies inside the input"]),
+        Case(
+            "into the dataset",
+            [*base, "--out", data / "images" / "e"],
+            2,
+            ["lies inside the input"],
+        ),
         Case("holds the dataset", [*base, "--out", tmp_path, "--overwrite"], 2, ["contains"]),
         Case(
             "merge into a shard",
@@ -118,6 +123,64 @@ def test_detect_option_values_and_outputs(tmp_path: Path, cli) -> None:
             2,
             ["contains the input"],
         ),
+    ]
+    for case in cases:
+        assert_refused(cli, case, tmp_path)
+
+
+def test_one_malformed_file_per_format(tmp_path: Path, cli) -> None:
+    """Each file format a stage reads, edited into something it cannot be: refused by name."""
+    from cvtool.synthetic.tracks import SyntheticConfig, write_sequence
+
+    masks = label_masks()
+    data = write_dataset(tmp_path / "data", masks)
+    preds = write_predictions(tmp_path / "preds", noisy_predictions(masks))
+    manifest = json.loads((data / "dataset.json").read_text())
+    (data / "dataset.json").write_text(json.dumps({**manifest, "classes": "road,car"}))
+    gt = write_json(tmp_path / "gt.json", tiny_dataset())
+    results = write_json(tmp_path / "results.json", [{"image_id": 1, "score": 0.5}])
+    seqs = tmp_path / "mot"
+    write_sequence(seqs, SyntheticConfig(frames=10, objects=2, occlusions=0), "SEQ-A")
+    write_sequence(seqs, SyntheticConfig(frames=10, objects=2, occlusions=0), "SEQ-B")
+    (seqs / "SEQ-A" / "det" / "det.txt").write_text("1,-1,a,b\n")
+    (seqs / "SEQ-B" / "seqinfo.ini").write_text("[Sequence]\nseqLength=ten\n")
+    voc = tmp_path / "voc"
+    (voc / "JPEGImages").mkdir(parents=True)
+    (voc / "SegmentationClass").mkdir()
+    (voc / "class_names.txt").write_text("background\ncat\ncat\n")
+    out = tmp_path / "out"
+    cases = [
+        Case(
+            "dataset.json",
+            ["evaluate", "--predictions", preds, "--data", data, "--out", out],
+            1,
+            [str(data / "dataset.json"), "malformed"],
+        ),
+        Case(
+            "COCO results",
+            ["detect", "eval", results, "--annotations", gt, "--out", out],
+            1,
+            [str(results), "entry #0", "missing 'category_id'"],
+        ),
+        Case(
+            "det.txt",
+            ["track", "mot17", "--root", seqs, "--seqs", "SEQ-A", "--out", out],
+            1,
+            ["SEQ-A/det/det.txt", "not MOTChallenge CSV"],
+        ),
+        Case(
+            "seqinfo.ini",
+            ["track", "mot17", "--root", seqs, "--seqs", "SEQ-B", "--out", out],
+            1,
+            ["SEQ-B/seqinfo.ini"],
+        ),
+        Case(
+            "class_names.txt",
+            ["prepare", "voc", "--root", voc, "--out", out],
+            1,
+            ["class_names.txt", "distinct class names"],
+        ),
+        Case("track info", ["track", "info", seqs, "--out", seqs / "SEQ-A"], 2, ["input ROOT"]),
     ]
     for case in cases:
         assert_refused(cli, case, tmp_path)
