@@ -65,7 +65,8 @@ def lock_path(out: str | os.PathLike[str]) -> Path:
 
 def _read_owner(fd: int) -> Owner | None:
     try:
-        raw = json.loads(os.pread(fd, 65536, 0).decode("utf-8"))
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = json.loads(os.read(fd, 65536).decode("utf-8"))
         return Owner(int(raw["pid"]), str(raw["host"]), str(raw["since"]), str(raw["command"]))
     except (ValueError, KeyError, TypeError):  # empty (being written) or not ours
         return None
@@ -125,7 +126,8 @@ class OutputLock:
         self.stale = _read_owner(fd)
         data = json.dumps(asdict(Owner.me())).encode("utf-8")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, data, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, data)
         self._fd = fd
         return self
 

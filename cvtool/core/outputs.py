@@ -4,7 +4,8 @@ A stage builds its output in a hidden sibling, `.NAME.partial-XXXXXXXX`, and swa
 complete (`cvtool.core.artifacts.staged_output_dir`). On Linux the swap is one
 `renameat2(RENAME_EXCHANGE)` call: at every instant `out` is either the old or the new
 artifact, never missing. Where that call is unavailable (other systems, file systems without
-it) two renames are used and `out` is missing for the moment between them.
+it) two renames are used and `out` is missing for the moment between them; when a writer dies
+there, the next writer of `out` puts the old version back first.
 
 Readers never take a hidden name for an artifact: staging directories, lock files and the
 temporary files of atomic writes all start with `.`.

@@ -3,6 +3,7 @@ without `--overwrite`, and no reader takes a staging directory for an artifact."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from corpus import Case, assert_refused, coco_raw, disk_state, write_json
 
+from cvtool.core.errors import CvtoolError
 from cvtool.core.locks import OutputLock, lock_path
 from tests.detect.detect_fixtures import tiny_dataset
 from tests.segment.conftest import (
@@ -66,6 +68,21 @@ def test_a_stale_lock_is_taken_over(tmp_path: Path, cli) -> None:
     result = cli(*_coco_args(tmp_path, out))
     assert result.exit_code == 0, result.stderr
     assert f"left by pid {pid}" in result.stderr and "no longer running" in result.stderr
+    assert not lock_path(out).exists()
+
+
+def test_without_flock_the_recorded_pid_decides(tmp_path: Path, monkeypatch) -> None:
+    """Where `fcntl` is missing, a lock is held while its recorded process runs."""
+    from cvtool.core import locks
+
+    monkeypatch.setattr(locks, "fcntl", None)
+    out = tmp_path / "o"
+    with OutputLock(out), pytest.raises(CvtoolError, match=f"pid {os.getpid()}"):
+        OutputLock(out).acquire()
+    dead = locks.Owner(2**22 + 7, locks.socket.gethostname(), "then", "cvtool x")
+    lock_path(out).write_text(json.dumps(dataclasses.asdict(dead)))
+    with OutputLock(out) as lock:
+        assert lock.stale == dead
     assert not lock_path(out).exists()
 
 
