@@ -7,6 +7,7 @@ from cvtool.api.params import PathLike, SizeLike, as_choice, as_optional_path, a
 from cvtool.api.results import PredictResult
 from cvtool.core.console import quiet
 from cvtool.core.errors import ParameterError
+from cvtool.core.outputs import check_out_not_input
 
 TTA_MODES = ("none", "flip")
 
@@ -117,6 +118,8 @@ def predict(
             category_map=category_map,
         )
         out_dir = as_optional_path(out, "out") or next_run_dir("predict", loaded.label)
+        inputs = [item.path for item in (*sources.images, *sources.videos)]
+        check_out_not_input(out_dir, {"model": model_path, "source": inputs})
         outcome = run_predict(loaded, sources, out_dir, settings, overwrite)
     return PredictResult(
         outcome.path,

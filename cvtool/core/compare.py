@@ -10,10 +10,10 @@ from typing import Any
 
 from rich.table import Table
 
-from cvtool.core.artifacts import atomic_write_text, csv_text, read_json
+from cvtool.core.artifacts import atomic_write_text, csv_text
 from cvtool.core.console import console, literal, warn
 from cvtool.core.errors import CvtoolError
-from cvtool.core.evaldir import METRICS_FILE
+from cvtool.core.evaldir import METRICS_FILE, read_metrics
 from cvtool.core.headline import HEADLINES, Metric
 
 EVAL_TASKS = ("segmentation", "classification")  # the tasks whose eval dirs hold metrics.json
@@ -49,7 +49,7 @@ def load_comparison(eval_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     dirs = [Path(d) for d in eval_dirs]
     if not dirs:
         raise CvtoolError("no eval directories to compare")
-    metas = [read_json(d / METRICS_FILE, "eval metrics") for d in dirs]
+    metas = [read_metrics(d, "source") for d in dirs]
     by_task: dict[str, list[str]] = {}
     for d, m in zip(dirs, metas, strict=True):
         by_task.setdefault(str(m.get("task")), []).append(str(d))
@@ -65,9 +65,6 @@ def load_comparison(eval_dirs: Sequence[str | os.PathLike[str]]) -> Comparison:
     labels = [_label(d, m) for d, m in zip(dirs, metas, strict=True)]
     if len(set(labels)) < len(labels):  # same run names: fall back to the paths
         labels = [str(d) for d in dirs]
-    for d, m in zip(dirs, metas, strict=True):
-        if "headline" not in m:
-            raise CvtoolError(f"{d / METRICS_FILE} has no headline metrics")
     return Comparison(
         task=task,
         columns=HEADLINES[task].compared,

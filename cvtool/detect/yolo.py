@@ -20,6 +20,7 @@ from cvtool.core.artifacts import atomic_write_json, staged_output_dir
 from cvtool.core.boxes import xyxy_to_tlwh
 from cvtool.core.console import make_progress, warn
 from cvtool.core.errors import CvtoolError
+from cvtool.core.outputs import visible
 from cvtool.core.provenance import provenance
 from cvtool.core.ultralytics_env import import_ultralytics
 from cvtool.detect.categories import map_categories
@@ -109,7 +110,7 @@ def list_images(
                 param="images",
             )
         return entries, gt.categories
-    paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = [p for p in visible(images) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not paths:
         raise CvtoolError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {images}")
     return [ImageEntry(i, p) for i, p in zip(image_ids(paths), paths, strict=True)], None

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from cvtool.core.errors import CvtoolError
+from cvtool.core.layout import dataset_parts
+from cvtool.core.outputs import check_out_not_input
 from cvtool.core.rundirs import next_run_dir
 from cvtool.engine import distributed
 from cvtool.engine.config import TrainConfig
@@ -48,8 +50,7 @@ def last_checkpoint(run_dir: Path) -> Path:
 def check_new_run_dir(out: Path, data: Path, overwrite: bool) -> None:
     """Refuse an output dir that holds the dataset, holds something else, or holds a run that
     `overwrite` does not allow replacing."""
-    if out.resolve() == data or out.resolve() in data.parents:
-        raise CvtoolError(f"output directory {out} would contain the dataset {data}", param="out")
+    check_out_not_input(out, {"data": dataset_parts(data)})
     if out.exists() and not out.is_dir():
         raise CvtoolError(f"output {out} exists and is not a directory", param="out")
     if not (out.is_dir() and any(out.iterdir())):
