@@ -45,6 +45,8 @@ _STAGES = {
     "describe_sequences": "track",
     "download_dataset": "download",
     "download_weights": "download",
+    "predict": "predict",
+    "export": "export",
 }
 
 __all__ = ["CvtoolError", "ParameterError", *_STAGES]

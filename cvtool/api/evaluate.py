@@ -21,10 +21,11 @@ from cvtool.api.params import (
 from cvtool.api.results import EvalResult
 from cvtool.core.console import quiet
 from cvtool.core.device import resolve_device
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, check_range
 from cvtool.core.evaldir import EvalOutcome, EvalSettings
 from cvtool.core.inference import Inference
-from cvtool.core.layout import load_manifest
+from cvtool.core.layout import dataset_parts, load_manifest
+from cvtool.core.outputs import check_not_staging, check_out_not_input
 from cvtool.engine.checkpoint import check_classes, load_checkpoint, resolve_checkpoint
 from cvtool.segment import evaluate as segment_evaluate
 
@@ -49,7 +50,9 @@ def evaluate_checkpoint(
     `evaluate` accepts the command line's forms and is quiet by default.
     """
     settings = settings or EvalSettings()
+    check_range(batch_size, "batch_size", 1)
     torch_device = resolve_device(device)
+    check_not_staging(run, "run")
     checkpoint = load_checkpoint(resolve_checkpoint(Path(run)), map_location="cpu")
     if checkpoint.task == "classification" and (shard is not None or settings.save_masks):
         param = "shard" if shard is not None else "save_masks"
@@ -67,6 +70,7 @@ def evaluate_checkpoint(
     home = checkpoint.run_dir or checkpoint.path.parent
     name = f"eval-{split}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
     out = Path(out) if out else home / name
+    check_out_not_input(out, {"run": checkpoint.path, "data": dataset_parts(data_dir)})
     label = checkpoint.run_dir.name if checkpoint.run_dir else checkpoint.path.stem
     source = {
         "kind": "checkpoint",
@@ -207,6 +211,9 @@ def evaluate_predictions(
     )
     pred_dir, data_dir = as_path(predictions, "predictions"), as_path(data, "data")
     out_dir, shard_pair = as_optional_path(out, "out"), as_shard(shard)
+    check_not_staging(pred_dir, "predictions")
+    if out_dir is not None:
+        check_out_not_input(out_dir, {"predictions": pred_dir, "data": dataset_parts(data_dir)})
     with quiet(not progress):
         outcome = segment_evaluate.evaluate_predictions(
             pred_dir, data_dir, split, out_dir, settings, shard_pair
@@ -233,6 +240,9 @@ def merge_evaluations(
         The merged eval dir, the number of images and the headline metrics.
     """
     dirs, out_dir = as_paths(shard_dirs, "shard_dirs"), as_path(out, "out")
+    for d in dirs:
+        check_not_staging(d, "shard eval dir")
+    check_out_not_input(out_dir, {"shard_dirs": dirs})
     with quiet(not progress):
         outcome = segment_evaluate.merge_evaluations(dirs, out_dir, overwrite)
     return _result(outcome)

@@ -21,10 +21,12 @@ from cvtool.api.params import (
 )
 from cvtool.api.results import DatasetResult, StatsResult
 from cvtool.core.console import console, literal, quiet, warn
+from cvtool.core.outputs import check_out_not_input
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from cvtool.core.artifacts import DatasetManifest
     from cvtool.formats.layout import PreparedDataset
     from cvtool.formats.stats import ClassDistribution
 
@@ -77,18 +79,35 @@ def _print_distribution(data: Path, dist: ClassDistribution) -> None:
     console.print(table)
 
 
+def absent_classes(manifest: DatasetManifest) -> dict[str, list[str]]:
+    """`{split: [class, ...]}`: the classes with no pixels (segmentation) or no images
+    (classification) in a split that has images."""
+    counts = manifest.extra.get("pixel_counts") or manifest.extra.get("images_per_class") or {}
+    absent = {
+        split: [c.name for c in manifest.classes if not counts.get(split, {}).get(c.name)]
+        for split, images in manifest.splits.items()
+        if images
+    }
+    return {split: names for split, names in absent.items() if names}
+
+
 def _result(
     prepared: PreparedDataset, progress: bool, warnings: Sequence[str] = ()
 ) -> DatasetResult:
-    """What a prepare function returns; with `progress`, `warnings` and the class table are
-    printed first."""
+    """What a prepare function returns; with `progress`, `warnings`, the classes a split
+    lacks and the class table are printed first."""
+    manifest = prepared.manifest
+    absent = absent_classes(manifest)
+    unit = "pixels" if manifest.task == "segmentation" else "images"
     with quiet(not progress):
         for message in warnings:
             warn(message)
+        for split, names in absent.items():
+            warn(f"split {split} has no {unit} of {', '.join(names)}")
         _print_classes(prepared)
-    manifest = prepared.manifest
+    summary = {**prepared.summary, "absent_classes": absent}
     return DatasetResult(
-        prepared.path, manifest.task, manifest.class_names, dict(manifest.splits), prepared.summary
+        prepared.path, manifest.task, manifest.class_names, dict(manifest.splits), summary
     )
 
 
@@ -116,8 +135,9 @@ def prepare_coco(
         out: dataset directory to write (default: the first free `runs/prepare/coco`,
             `coco2`, ...).
         priority: overlap priority, highest first (default: the `classes` order).
-        split: train, val, test fractions of the random split, `"0.7,0.15,0.15"` or a tuple.
-        seed: seed of the random split.
+        split: train, val, test fractions, `"0.7,0.15,0.15"` or a tuple; the split is
+            stratified by the classes each image holds.
+        seed: seed of the split.
         workers: worker processes (default: all cores).
         include_empty: keep images without any of the classes (all background).
         crowd: crowd regions: `ignore` (255), `class` (painted), or `skip` (drop the image).
@@ -129,12 +149,15 @@ def prepare_coco(
     """
     from cvtool.formats import coco
 
+    annotations_file, images_dir = as_path(annotations, "annotations"), as_path(images, "images")
+    out_dir = _out_dir(out, "coco")
+    check_out_not_input(out_dir, {"annotations": annotations_file, "images": images_dir})
     with quiet(not progress):
         prepared = coco.prepare_coco(
-            as_path(annotations, "annotations"),
-            as_path(images, "images"),
+            annotations_file,
+            images_dir,
             as_names(classes, "classes"),
-            _out_dir(out, "coco"),
+            out_dir,
             priority=as_names(priority, "priority"),
             split=as_fractions(split, 3, "split"),
             seed=seed,
@@ -172,11 +195,14 @@ def prepare_camvid(
     """
     from cvtool.formats import camvid
 
+    root_dir, class_file = as_path(root, "root"), as_optional_path(class_dict, "class_dict")
+    out_dir = _out_dir(out, "camvid")
+    check_out_not_input(out_dir, {"root": root_dir, "class_dict": class_file})
     with quiet(not progress):
         prepared = camvid.prepare_camvid(
-            as_path(root, "root"),
-            _out_dir(out, "camvid"),
-            class_dict=as_optional_path(class_dict, "class_dict"),
+            root_dir,
+            out_dir,
+            class_dict=class_file,
             void=void,
             workers=workers,
             overwrite=overwrite,
@@ -204,9 +230,10 @@ def prepare_voc(
     Args:
         root: `VOCdevkit/VOC2012`-style folder, or `<n>_image`/`<n>_target` pairs.
         out: dataset directory to write (default: the first free `runs/prepare/voc`, ...).
-        split: train, val, test fractions of a random split (default: the official
-            `ImageSets/Segmentation` lists, else 0.7, 0.15, 0.15).
-        seed: seed of the random split.
+        split: train, val, test fractions of a split stratified by the classes each image
+            holds (default: the official `ImageSets/Segmentation` lists, else 0.7, 0.15,
+            0.15).
+        seed: seed of the split.
         workers: worker processes (default: all cores).
         overwrite: replace a non-empty `out`.
         progress: show progress bars, warnings and the class table on stderr.
@@ -217,10 +244,12 @@ def prepare_voc(
     from cvtool.formats import voc
 
     fractions = None if split is None else as_fractions(split, 3, "split")
+    root_dir, out_dir = as_path(root, "root"), _out_dir(out, "voc")
+    check_out_not_input(out_dir, {"root": root_dir})
     with quiet(not progress):
         prepared = voc.prepare_voc(
-            as_path(root, "root"),
-            _out_dir(out, "voc"),
+            root_dir,
+            out_dir,
             split=fractions,
             seed=seed,
             workers=workers,
@@ -258,10 +287,12 @@ def prepare_folder(
     """
     from cvtool.formats import folders
 
+    root_dir, out_dir = as_path(root, "root"), _out_dir(out, "folder")
+    check_out_not_input(out_dir, {"root": root_dir})
     with quiet(not progress):
         prepared = folders.prepare_folder(
-            as_path(root, "root"),
-            _out_dir(out, "folder"),
+            root_dir,
+            out_dir,
             val=val,
             test=test,
             seed=seed,
@@ -294,10 +325,12 @@ def dataset_stats(
     Returns:
         The folder, both files and `counts[split][class]`.
     """
+    from cvtool.core.layout import dataset_parts
     from cvtool.formats.stats import class_distribution, write_distribution
 
     data_dir = as_path(data, "data")
     out_dir = as_optional_path(out, "out") or data_dir / "stats"
+    check_out_not_input(out_dir, {"data": dataset_parts(data_dir)})
     with quiet(not progress):
         dist = class_distribution(data_dir, workers)
         csv_path, png_path = write_distribution(dist, out_dir)

@@ -170,3 +170,32 @@ class WeightsResult(_Result):
     url: str
     bytes: int
     skipped: bool
+
+
+@dataclass
+class PredictResult(_Result):
+    """A prediction dir (`predict.json` lists what it holds): images and video frames
+    predicted, the inputs skipped (`file`, `reason`) and the wall-clock seconds."""
+
+    path: Path
+    task: str
+    images: int
+    frames: int
+    skipped: list[dict[str, str]]
+    seconds: float
+
+
+@dataclass
+class ExportResult(_Result):
+    """An exported model file; `dynamic_size` says whether its height and width are free
+    (else it takes `input_size`); `max_abs_diff` is the largest logit difference from the
+    PyTorch model in the parity checks (`checks`: input shape, difference)."""
+
+    path: Path
+    format: str
+    task: str
+    model: str
+    dynamic_size: bool
+    input_size: tuple[int, int]
+    max_abs_diff: float
+    checks: list[dict[str, Any]] = field(default_factory=list)

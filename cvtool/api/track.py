@@ -20,7 +20,8 @@ from cvtool.api.params import (
 )
 from cvtool.api.results import SequencesResult, TrackingEvalResult, TrackResult, VideoTrackResult
 from cvtool.core.console import console, literal, quiet
-from cvtool.core.errors import ParameterError
+from cvtool.core.errors import ParameterError, check_range
+from cvtool.core.outputs import check_not_staging, check_out_not_input, visible
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -97,12 +98,19 @@ def track_objects(
 
     name = as_choice(tracker, list(TRACKERS), "tracker")
     config = make_config(name, **tracker_options)
+    check_range(interpolate, "interpolate", 0)
+    check_range(workers, "workers", 1)
     if detections is not None and weights is not None:
         raise ParameterError("pass detections or weights, not both", "weights")
     if weights is not None:
         opts = yolo_options(size, DETECTOR_CONF if conf is None else conf, batch_size, device)
     out_dir = as_optional_path(out, "out") or next_run_dir("track", name)
     det_dir = as_optional_path(detections, "detections")
+    inputs = {"root": as_path(root, "root"), "detections": det_dir}
+    inputs["weights"] = as_optional_path(weights, "weights")
+    for written in (out_dir / name, out_dir / DETECTIONS_DIR if weights is not None else None):
+        if written is not None:
+            check_out_not_input(written, inputs)
     sequences = _sequences(root, seqs)
     with quiet(not progress):
         if weights is not None:
@@ -261,6 +269,7 @@ def evaluate_tracking(
     cross_check: bool = True,
     plots: bool = True,
     per_sequence: bool = True,
+    overwrite: bool = False,
     progress: bool = False,
 ) -> TrackingEvalResult:
     """Score tracker results with the MOTChallenge rules (TrackEval), trackers side by side.
@@ -278,25 +287,36 @@ def evaluate_tracking(
         plots: draw `plots/metrics.png`.
         per_sequence: with `progress`, show a row per sequence in the table, not only the
             combined rows.
+        overwrite: replace an earlier evaluation in `out` (in a run folder, only the
+            evaluation's own files are replaced).
         progress: show progress and the table of scores on stderr.
 
     Returns:
         The folder, the sequences scored and each tracker's combined metrics.
     """
-    from cvtool.track.eval_runs import default_output, evaluate_runs
+    from cvtool.core.artifacts import staged_output_dir
+    from cvtool.track.eval_runs import OUTPUTS, default_output, evaluate_runs
     from cvtool.track.table import print_comparison
 
-    run_dirs = as_paths(runs, "runs")
+    run_dirs, gt_root = as_paths(runs, "runs"), as_path(gt, "gt")
+    for run_dir in run_dirs:
+        check_not_staging(run_dir, "run folder")
     target = as_optional_path(out, "out") or default_output(run_dirs)
+    # A run folder among the inputs keeps its tracker folders; the evaluation adds its files.
+    resolved = target.resolve()
+    in_run_dir = resolved in {d.resolve() for d in run_dirs} and not visible(target, "*.txt")
+    kept = [d for d in run_dirs if in_run_dir and resolved in (d.resolve(), *d.resolve().parents)]
+    check_out_not_input(target, {"runs": [d for d in run_dirs if d not in kept], "gt": gt_root})
     with quiet(not progress):
-        report = evaluate_runs(
-            run_dirs,
-            as_path(gt, "gt"),
-            target,
-            seqs=as_names(seqs, "seqs") or None,
-            cross_check=cross_check,
-            plot=plots,
-        )
+        with staged_output_dir(target, overwrite, OUTPUTS if in_run_dir else None) as stage:
+            report = evaluate_runs(
+                run_dirs,
+                gt_root,
+                stage,
+                seqs=as_names(seqs, "seqs") or None,
+                cross_check=cross_check,
+                plot=plots,
+            )
         print_comparison(report.table, per_sequence=per_sequence)
     return TrackingEvalResult(target, report.sequences, report.combined(), report.table)
 
@@ -326,6 +346,7 @@ def describe_sequences(
     from cvtool.track.info import write_info
 
     out_dir = as_path(out, "out")
+    check_out_not_input(out_dir, {"root": as_path(root, "root")})
     infos = write_info(_sequences(root, seqs), out_dir)
     with quiet(not progress):
         _print_sequences(as_path(root, "root"), infos)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cvtool.cli.common import CommandResult, out_option, stage_command
+from cvtool.cli.common import CommandResult, out_option, overwrite_option, stage_command
 
 app = typer.Typer()
 
@@ -20,6 +20,7 @@ def compare(
         "Directory for comparison.csv and comparison.md (default: runs/compare/comparison, "
         "numbered)."
     ),
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
     """Compare models: one row per eval dir (per tracker), the best value of each column
     highlighted; comparison.csv and comparison.md hold the values at full precision.
@@ -34,5 +35,5 @@ def compare(
     """
     from cvtool.api import compare as api
 
-    result = api.compare(eval_dirs, out, progress=True)
+    result = api.compare(eval_dirs, out, overwrite=overwrite, progress=True)
     return CommandResult(result.path, {"task": result.task, "models": result.models})

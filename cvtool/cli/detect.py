@@ -95,6 +95,9 @@ def evaluate(
     ),
     bins: int = typer.Option(15, "--bins", min=1, help="Calibration bins."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw the plots."),
+    overwrite: bool = overwrite_option(
+        "Replace an earlier evaluation in --out (in a run dir, only its own files)."
+    ),
 ) -> CommandResult:
     """COCO mAP, TIDE errors and detection calibration, overall and per object scale.
 
@@ -105,6 +108,13 @@ def evaluate(
     from cvtool.api.detect import evaluate_detections
 
     result = evaluate_detections(
-        source, annotations, out, backend=backend, bins=bins, plots=plots, progress=True
+        source,
+        annotations,
+        out,
+        backend=backend,
+        bins=bins,
+        plots=plots,
+        overwrite=overwrite,
+        progress=True,
     )
     return CommandResult(result.path, result.headline)

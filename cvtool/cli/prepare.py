@@ -22,12 +22,14 @@ app = typer.Typer(
 )
 
 OUT_HELP = "Output dataset directory, built atomically (default: runs/prepare/KIND, numbered)."
-SEED_HELP = "Seed of the random split."
+SEED_HELP = "Seed of the split."
 
 
 def _split_option(default: str | None) -> typer.models.OptionInfo:
     return typer.Option(
-        default, "--split", help="train,val,test fractions of the random split (sum to 1)."
+        default,
+        "--split",
+        help="train,val,test fractions (sum to 1); stratified by the classes of each image.",
     )
 
 
@@ -124,7 +126,7 @@ def voc(
     split: str = typer.Option(
         None,
         "--split",
-        help="train,val,test fractions of a random split (default: the official "
+        help="train,val,test fractions of a stratified split (default: the official "
         "ImageSets/Segmentation lists, else 0.7,0.15,0.15).",
     ),
     seed: int = seed_option(SEED_HELP),

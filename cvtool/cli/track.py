@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from cvtool.cli.common import CommandResult, stage_command
+from cvtool.cli.common import CommandResult, overwrite_option, stage_command
 from cvtool.core.device import DEVICE_HELP
 from cvtool.track.config import DETECTOR_CONF
 from cvtool.track.registry import TRACKERS
@@ -247,6 +247,9 @@ def evaluate(
     seqs: str = typer.Option("", help="Comma-separated sequences (default: those with results)."),
     cross_check: bool = typer.Option(True, help="Recount CLEAR/ID metrics with motmetrics."),
     per_sequence: bool = typer.Option(True, help="Show per-sequence rows in the table."),
+    overwrite: bool = overwrite_option(
+        "Replace an earlier evaluation in --out (in a run folder, only its own files)."
+    ),
 ) -> CommandResult:
     """Score tracker results with the MOTChallenge rules (TrackEval), trackers side by side.
 
@@ -267,6 +270,7 @@ def evaluate(
         seqs=seqs,
         cross_check=cross_check,
         per_sequence=per_sequence,
+        overwrite=overwrite,
         progress=True,
     )
     return CommandResult(result.path, {"combined": result.combined, "sequences": result.sequences})

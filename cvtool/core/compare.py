@@ -17,10 +17,10 @@ from typing import Any
 
 from rich.table import Table
 
-from cvtool.core.artifacts import atomic_write_text, csv_text, read_json
+from cvtool.core.artifacts import atomic_write_text, csv_text
 from cvtool.core.console import console, literal, warn
 from cvtool.core.errors import CvtoolError
-from cvtool.core.evaldir import METRICS_FILE
+from cvtool.core.evaldir import METRICS_FILE, read_metrics
 from cvtool.core.headline import HEADLINES, Metric
 
 EVAL_TASKS = ("segmentation", "classification")  # the tasks whose eval dirs hold metrics.json
@@ -71,21 +71,17 @@ class Comparison:
 
 
 def _metrics_task(directory: Path) -> str:
-    path = directory / METRICS_FILE
-    task = str(read_json(path, "eval metrics").get("task"))
+    task = read_metrics(directory, "source")["task"]
     if task not in EVAL_TASKS:
-        raise CvtoolError(f"{path}: unknown task {task!r}")
+        raise CvtoolError(f"{directory / METRICS_FILE}: unknown task {task!r}")
     return task
 
 
 def _metrics_rows(directory: Path) -> list[EvalRow]:
     """The one row of a segmentation or classification eval dir (`metrics.json`)."""
-    meta = read_json(directory / METRICS_FILE, "eval metrics")
-    if "headline" not in meta:
-        raise CvtoolError(f"{directory / METRICS_FILE} has no headline metrics")
-    source = meta.get("source") or {}
-    label = str(source.get("name") or directory.resolve().parent.name)
-    context = {"split": str(meta.get("split", "")), "images": int(meta.get("images", 0))}
+    meta = read_metrics(directory, "source")
+    label = str(meta["source"].get("name") or directory.resolve().parent.name)
+    context = {"split": str(meta.get("split", "")), "images": meta["images"]}
     return [EvalRow(label, context, meta["headline"], directory, str(directory))]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from cvtool.core.artifacts import ClassInfo, DatasetManifest, atomic_path
 from cvtool.core.errors import CvtoolError
 from cvtool.core.transforms import Preprocess
+from cvtool.core.weights import unreadable_torch_file
 from cvtool.engine.manifest import RunManifest
 
 FORMAT = "cvtool-checkpoint"
@@ -105,9 +106,7 @@ def read_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
     try:
         raw = torch.load(path, map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError) as e:
-        raise CvtoolError(
-            f"checkpoint {path} is corrupt or not a PyTorch file ({str(e).splitlines()[0]})"
-        ) from None
+        raise unreadable_torch_file(path, e, "checkpoint") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise CvtoolError(
             f"{path} is not a cvtool checkpoint",

@@ -53,7 +53,10 @@ def test_compare_refuses_mixed_kinds(cli, detection_evals: tuple[Path, Path], tm
     write_json(tracking / "summary.json", {"combined": {}, "sequences": [], "gt": "MOT17"})
     segmentation = tmp_path / "segmentation"
     segmentation.mkdir()
-    write_json(segmentation / "metrics.json", {"task": "segmentation", "headline": {}})
+    write_json(
+        segmentation / "metrics.json",
+        {"task": "segmentation", "images": 1, "headline": {}, "source": {}},
+    )
     result = cli("compare", detection_evals[0], tracking, segmentation, "--out", tmp_path / "c")
     assert result.exit_code == 1 and "different tasks" in result.stderr
     text = " ".join(result.stderr.split())

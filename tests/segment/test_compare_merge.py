@@ -88,7 +88,8 @@ def test_compare_bad_inputs(cli, dataset, predictions, tmp_path):
     pred_dir, _ = predictions
     _evaluate(cli, pred_dir, dataset, tmp_path / "seg")
     (tmp_path / "cls").mkdir()
-    (tmp_path / "cls" / "metrics.json").write_text(json.dumps({"task": "classification"}))
+    other = {"task": "classification", "images": 1, "headline": {}, "source": {}}
+    (tmp_path / "cls" / "metrics.json").write_text(json.dumps(other))
     result = cli("compare", tmp_path / "seg", tmp_path / "cls", "--out", tmp_path / "cmp")
     assert result.exit_code == 1 and "different tasks" in result.stderr
     (tmp_path / "bad").mkdir()
