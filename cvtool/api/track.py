@@ -206,15 +206,17 @@ def track_video(
 
     name = as_choice(tracker, list(TRACKERS), "tracker")
     config = make_config(name, **tracker_options)
-    source_path = as_path(source, "source")
+    source_path, weights_path = as_path(source, "source"), as_path(weights, "weights")
+    check_not_staging(source_path, "source")
     opts = yolo_options(size, DETECTOR_CONF if conf is None else conf, batch_size, device)
-    if frame_rate is not None and frame_rate <= 0:
+    if frame_rate is not None and not frame_rate > 0:
         raise ParameterError(f"frame_rate must be positive, got {frame_rate}", "frame_rate")
     out_dir = as_optional_path(out, "out") or next_run_dir("track", f"{source_path.stem}-{name}")
+    check_out_not_input(out_dir, {"source": source_path, "weights": weights_path})
     with quiet(not progress):
         run = run_video(
             source_path,
-            as_path(weights, "weights"),
+            weights_path,
             out_dir,
             name,
             config,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from cvtool.track.config import TrackerConfig, setting
+from cvtool.track.config import COUNT, UNIT, TrackerConfig, setting
 
 ASSO_HELP = "Association geometry: iou, giou, diou, ciou, hmiou or centroid."
 CMC_HELP = "Camera-motion compensation method: ecc, orb, sof or sift."
@@ -36,11 +36,11 @@ class SortFamilyConfig(BoxmotConfig):
     """The base-tracker settings that the SORT-style boxmot trackers read."""
 
     det_thresh: float = setting(
-        0.3, "Score a detection needs to be matched first or start a track."
+        0.3, "Score a detection needs to be matched first or start a track.", bounds=UNIT
     )
-    max_age: int = setting(30, "Frames a lost track is kept.")
-    min_hits: int = setting(3, "Matches a track needs before it is reported.")
-    iou_threshold: float = setting(0.3, "Similarity a match needs.")
+    max_age: int = setting(30, "Frames a lost track is kept.", bounds=COUNT)
+    min_hits: int = setting(3, "Matches a track needs before it is reported.", bounds=COUNT)
+    iou_threshold: float = setting(0.3, "Similarity a match needs.", bounds=UNIT)
     asso_func: str = setting("iou", ASSO_HELP)
 
 
@@ -49,9 +49,9 @@ class OcSortConfig(SortFamilyConfig):
     BOXMOT_CLASS: ClassVar[str] = "OcSort"
     BOXMOT_NAMES: ClassVar[dict[str, str]] = {"track_low_thresh": "min_conf"}
 
-    track_low_thresh: float = setting(0.1, "Lowest score used (second association).")
-    delta_t: int = setting(3, "Frames back used to estimate a track's direction.")
-    inertia: float = setting(0.2, "Weight of the direction-consistency cost.")
+    track_low_thresh: float = setting(0.1, "Lowest score used (second association).", bounds=UNIT)
+    delta_t: int = setting(3, "Frames back used to estimate a track's direction.", bounds=(1, None))
+    inertia: float = setting(0.2, "Weight of the direction-consistency cost.", bounds=(0.0, None))
     use_byte: bool = setting(False, "Second, ByteTrack-style association of low-score boxes.")
 
 
@@ -60,10 +60,12 @@ class BoxmotByteTrackConfig(BoxmotConfig):
     BOXMOT_CLASS: ClassVar[str] = "ByteTrack"
     BOXMOT_NAMES: ClassVar[dict[str, str]] = {"track_low_thresh": "min_conf"}
 
-    track_low_thresh: float = setting(0.1, "Lowest score used (second association).")
-    track_thresh: float = setting(0.45, "Score a detection needs for the first association.")
-    match_thresh: float = setting(0.8, "Max cost (1 - IoU) of a first-stage match.")
-    track_buffer: int = setting(25, "Frames (at 30 fps) a lost track is kept.")
+    track_low_thresh: float = setting(0.1, "Lowest score used (second association).", bounds=UNIT)
+    track_thresh: float = setting(
+        0.45, "Score a detection needs for the first association.", bounds=UNIT
+    )
+    match_thresh: float = setting(0.8, "Max cost (1 - IoU) of a first-stage match.", bounds=UNIT)
+    track_buffer: int = setting(25, "Frames (at 30 fps) a lost track is kept.", bounds=COUNT)
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,17 @@ class BotSortConfig(BoxmotConfig):
     BOXMOT_CLASS: ClassVar[str] = "BotSort"
     BOXMOT_NAMES: ClassVar[dict[str, str]] = {"unconfirmed_thresh": "unconfirmed_match_thresh"}
 
-    track_high_thresh: float = setting(0.5, "First-association score threshold.")
-    track_low_thresh: float = setting(0.1, "Lowest score used (second association).")
-    new_track_thresh: float = setting(0.6, "Score needed to start a track.")
-    track_buffer: int = setting(30, "Frames (at 30 fps) a lost track is kept.")
-    match_thresh: float = setting(0.8, "Max cost (1 - IoU) of a first-stage match.")
-    second_match_thresh: float = setting(0.5, "Max cost of a second-stage (low-score) match.")
-    unconfirmed_thresh: float = setting(0.7, "Max cost of a match to an unconfirmed track.")
+    track_high_thresh: float = setting(0.5, "First-association score threshold.", bounds=UNIT)
+    track_low_thresh: float = setting(0.1, "Lowest score used (second association).", bounds=UNIT)
+    new_track_thresh: float = setting(0.6, "Score needed to start a track.", bounds=UNIT)
+    track_buffer: int = setting(30, "Frames (at 30 fps) a lost track is kept.", bounds=COUNT)
+    match_thresh: float = setting(0.8, "Max cost (1 - IoU) of a first-stage match.", bounds=UNIT)
+    second_match_thresh: float = setting(
+        0.5, "Max cost of a second-stage (low-score) match.", bounds=UNIT
+    )
+    unconfirmed_thresh: float = setting(
+        0.7, "Max cost of a match to an unconfirmed track.", bounds=UNIT
+    )
     use_cmc: bool = setting(True, "Camera-motion compensation from the frames.")
     cmc_method: str = setting("ecc", CMC_HELP)
 
@@ -87,14 +93,16 @@ class BoostTrackConfig(SortFamilyConfig):
     BOXMOT_CLASS: ClassVar[str] = "BoostTrack"
     use_cmc: bool = setting(True, "Camera-motion compensation from the frames.")
     cmc_method: str = setting("ecc", CMC_HELP)
-    min_box_area: int = setting(10, "Smallest box area (pixels) reported.")
-    aspect_ratio_thresh: float = setting(1.6, "Largest width/height ratio reported.")
-    lambda_iou: float = setting(0.5, "Weight of the IoU similarity.")
-    lambda_mhd: float = setting(0.25, "Weight of the Mahalanobis similarity.")
-    lambda_shape: float = setting(0.25, "Weight of the shape similarity.")
+    min_box_area: int = setting(10, "Smallest box area (pixels) reported.", bounds=COUNT)
+    aspect_ratio_thresh: float = setting(
+        1.6, "Largest width/height ratio reported.", bounds=(0.0, None)
+    )
+    lambda_iou: float = setting(0.5, "Weight of the IoU similarity.", bounds=(0.0, None))
+    lambda_mhd: float = setting(0.25, "Weight of the Mahalanobis similarity.", bounds=(0.0, None))
+    lambda_shape: float = setting(0.25, "Weight of the shape similarity.", bounds=(0.0, None))
     use_dlo_boost: bool = setting(True, "Boost detection scores by overlap with tracks (DLO).")
     use_duo_boost: bool = setting(True, "Boost scores of unmatched, isolated detections (DUO).")
-    dlo_boost_coef: float = setting(0.65, "Coefficient of the DLO boost.")
+    dlo_boost_coef: float = setting(0.65, "Coefficient of the DLO boost.", bounds=(0.0, None))
     s_sim_corr: bool = setting(False, "Shape-similarity correction.")
     use_rich_s: bool = setting(False, "Rich similarity (BoostTrack++).")
     use_sb: bool = setting(False, "Soft buffered IoU (BoostTrack++).")
@@ -104,8 +112,8 @@ class BoostTrackConfig(SortFamilyConfig):
 @dataclass(frozen=True)
 class DeepOcSortConfig(SortFamilyConfig):
     BOXMOT_CLASS: ClassVar[str] = "DeepOcSort"
-    delta_t: int = setting(3, "Frames back used to estimate a track's direction.")
-    inertia: float = setting(0.2, "Weight of the direction-consistency cost.")
+    delta_t: int = setting(3, "Frames back used to estimate a track's direction.", bounds=(1, None))
+    inertia: float = setting(0.2, "Weight of the direction-consistency cost.", bounds=(0.0, None))
     cmc_off: bool = setting(False, "Turn camera-motion compensation (optical flow) off.")
 
 
@@ -120,14 +128,16 @@ class HybridSortConfig(SortFamilyConfig):
     }
 
     cmc_method: str = setting("ecc", CMC_HELP)
-    track_low_thresh: float = setting(0.1, "Lowest score used (second association).")
-    delta_t: int = setting(3, "Frames back used to estimate a track's direction.")
-    inertia: float = setting(0.05, "Weight of the direction-consistency cost.")
+    track_low_thresh: float = setting(0.1, "Lowest score used (second association).", bounds=UNIT)
+    delta_t: int = setting(3, "Frames back used to estimate a track's direction.", bounds=(1, None))
+    inertia: float = setting(0.05, "Weight of the direction-consistency cost.", bounds=(0.0, None))
     use_byte: bool = setting(True, "Second, ByteTrack-style association of low-score boxes.")
-    track_thresh: float = setting(0.5, "Score splitting high from low detections.")
+    track_thresh: float = setting(0.5, "Score splitting high from low detections.", bounds=UNIT)
     tcm_first_step: bool = setting(True, "Track-confidence cost in the first association.")
     tcm_byte_step: bool = setting(True, "Track-confidence cost in the low-score association.")
-    tcm_byte_weight: float = setting(1.0, "Weight of that cost in the low-score step.")
+    tcm_byte_weight: float = setting(
+        1.0, "Weight of that cost in the low-score step.", bounds=(0.0, None)
+    )
 
 
 @dataclass(frozen=True)
@@ -141,40 +151,54 @@ class OccluBoostConfig(BoostTrackConfig):
         "duplicate_iou": "duplicate_iou_thresh",
     }
 
-    track_low_thresh: float = setting(0.1, "Lowest score used (second association).")
-    new_track_thresh: float = setting(0.6, "Score needed to start a track.")
+    track_low_thresh: float = setting(0.1, "Lowest score used (second association).", bounds=UNIT)
+    new_track_thresh: float = setting(0.6, "Score needed to start a track.", bounds=UNIT)
     second_pass: bool = setting(False, "Second association of low-score boxes.")
-    second_iou_thresh: float = setting(0.6, "IoU a second-pass match needs.")
-    second_max_age: int = setting(1, "Frames since the last match allowed in the second pass.")
-    second_min_hits: int = setting(3, "Matches a track needs to take part in the second pass.")
-    confirm_hits: int = setting(2, "Matches a new track needs before it is reported.")
-    confirm_thresh: float = setting(0.7, "Score that confirms a new track at once.")
-    tentative_max_age: int = setting(1, "Frames an unconfirmed track survives unmatched.")
-    duplicate_iou_thresh: float = setting(
-        0.85, "IoU above which the younger of two reported tracks is dropped."
+    second_iou_thresh: float = setting(0.6, "IoU a second-pass match needs.", bounds=UNIT)
+    second_max_age: int = setting(
+        1, "Frames since the last match allowed in the second pass.", bounds=COUNT
+    )
+    second_min_hits: int = setting(
+        3, "Matches a track needs to take part in the second pass.", bounds=COUNT
+    )
+    confirm_hits: int = setting(2, "Matches a new track needs before it is reported.", bounds=COUNT)
+    confirm_thresh: float = setting(0.7, "Score that confirms a new track at once.", bounds=UNIT)
+    tentative_max_age: int = setting(
+        1, "Frames an unconfirmed track survives unmatched.", bounds=COUNT
+    )
+    duplicate_iou: float = setting(
+        0.85, "IoU above which the younger of two reported tracks is dropped.", bounds=UNIT
     )
     ams_enabled: bool = setting(True, "Damp the Kalman gain on abnormal motion.")
-    ams_alpha0: float = setting(0.4, "Gain factor applied on abnormal motion.")
-    ams_threshold: float = setting(0.5, "Relative motion spike counted as abnormal.")
-    ams_buffer_size: int = setting(30, "Recent boxes kept to judge abnormal motion.")
+    ams_alpha0: float = setting(0.4, "Gain factor applied on abnormal motion.", bounds=UNIT)
+    ams_threshold: float = setting(
+        0.5, "Relative motion spike counted as abnormal.", bounds=(0.0, None)
+    )
+    ams_buffer_size: int = setting(
+        30, "Recent boxes kept to judge abnormal motion.", bounds=(2, None)
+    )
     ams_shrink_ratio: float = setting(
-        0.75, "Damp only when the box shrinks below this share of its mean area."
+        0.75, "Damp only when the box shrinks below this share of its mean area.", bounds=UNIT
     )
 
 
 @dataclass(frozen=True)
 class SfSortConfig(BoxmotConfig):
     BOXMOT_CLASS: ClassVar[str] = "SFSORT"
-    high_th: float = setting(0.6, "Score a detection needs for the first association.")
-    match_th_first: float = setting(0.67, "Similarity a first-stage match needs.")
-    new_track_th: float = setting(0.7, "Score needed to start a track.")
-    low_th: float = setting(0.1, "Lowest score used (second association).")
-    match_th_second: float = setting(0.3, "Similarity a second-stage match needs.")
+    high_th: float = setting(0.6, "Score a detection needs for the first association.", bounds=UNIT)
+    match_th_first: float = setting(0.67, "Similarity a first-stage match needs.", bounds=UNIT)
+    new_track_th: float = setting(0.7, "Score needed to start a track.", bounds=UNIT)
+    low_th: float = setting(0.1, "Lowest score used (second association).", bounds=UNIT)
+    match_th_second: float = setting(0.3, "Similarity a second-stage match needs.", bounds=UNIT)
     asso_func: str = setting("iou", ASSO_HELP)
-    marginal_timeout: int = setting(0, "Frames a track lost near the image border is kept.")
-    central_timeout: int = setting(0, "Frames a track lost inside the image is kept.")
+    marginal_timeout: int = setting(
+        0, "Frames a track lost near the image border is kept.", bounds=COUNT
+    )
+    central_timeout: int = setting(0, "Frames a track lost inside the image is kept.", bounds=COUNT)
     dynamic_tuning: bool = setting(False, "Adapt the thresholds to the number of detections.")
-    cth: float = setting(0.5, "Score counted as a detection by the dynamic tuning.")
-    high_th_m: float = setting(0.0, "Dynamic-tuning step of high_th.")
-    new_track_th_m: float = setting(0.0, "Dynamic-tuning step of new_track_th.")
-    match_th_first_m: float = setting(0.0, "Dynamic-tuning step of match_th_first.")
+    cth: float = setting(0.5, "Score counted as a detection by the dynamic tuning.", bounds=UNIT)
+    high_th_m: float = setting(0.0, "Dynamic-tuning step of high_th.", bounds=(0.0, None))
+    new_track_th_m: float = setting(0.0, "Dynamic-tuning step of new_track_th.", bounds=(0.0, None))
+    match_th_first_m: float = setting(
+        0.0, "Dynamic-tuning step of match_th_first.", bounds=(0.0, None)
+    )

@@ -1,11 +1,9 @@
 """Frames as BGR images: a MOT sequence's frame by number, and the frames of a video file or an
 image folder in order.
 
-Videos are decoded with PyAV (FFmpeg's libraries): it streams one frame at a time, so memory does
-not grow with the video, reads the frame rate from the container, and decodes the codecs FFmpeg
-knows. torchvision no longer decodes video (0.22 deprecated its readers, and they are gone from
-the releases cvtool installs), and OpenCV's `VideoCapture` depends on how OpenCV was built and
-reports no error for a file it cannot open beyond `isOpened()`.
+Videos are decoded with PyAV through `cvtool.core.video` (one frame at a time, so memory does
+not grow with the video; why PyAV: see that module). Frames are handed on as BGR, the order
+OpenCV, ultralytics and boxmot take arrays in.
 """
 
 from __future__ import annotations
@@ -67,12 +65,15 @@ class FrameStream:
 @contextmanager
 def open_frames(source: Path) -> Iterator[FrameStream]:
     """The frames of a video file, or of the images of a folder sorted by name."""
+    from cvtool.core.video import open_video
+
     source = Path(source)
     if source.is_dir():
         yield _folder_frames(source)
     elif source.is_file():
-        with _video_frames(source) as stream:
-            yield stream
+        with open_video(source) as reader:
+            frames = (np.ascontiguousarray(rgb[..., ::-1]) for rgb in reader)
+            yield FrameStream(source.stem, frames, float(reader.fps), reader.frames or None)
     else:
         raise CvtoolError(f"video or image folder not found: {source}", param="source")
 
@@ -97,39 +98,3 @@ def _folder_frames(folder: Path) -> FrameStream:
             yield image
 
     return FrameStream(folder.name, frames(), None, len(paths))
-
-
-@contextmanager
-def _video_frames(path: Path) -> Iterator[FrameStream]:
-    import av
-
-    try:
-        container = av.open(str(path))
-    except av.error.FFmpegError as e:
-        raise CvtoolError(
-            f"cannot open video {path}: {e.strerror or e}",
-            "is it a video file that FFmpeg can decode?",
-            param="source",
-        ) from None
-    with container:
-        if not container.streams.video:
-            raise CvtoolError(f"{path} holds no video stream", param="source")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        rate = stream.average_rate or stream.guessed_rate
-
-        def frames() -> Iterator[np.ndarray]:
-            decoded = 0
-            try:
-                for frame in container.decode(stream):
-                    decoded += 1
-                    yield frame.to_ndarray(format="bgr24")
-            except av.error.FFmpegError as e:
-                raise CvtoolError(
-                    f"cannot decode {path} after {decoded} frame(s): {e.strerror or e}",
-                    "the file may be truncated or damaged",
-                ) from None
-            if decoded == 0:
-                raise CvtoolError(f"{path} holds no frames", param="source")
-
-        yield FrameStream(path.stem, frames(), float(rate) if rate else None, stream.frames or None)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import atomic_path
-from cvtool.core.errors import CvtoolError
 from cvtool.core.palette import voc_colormap
+from cvtool.core.video import VideoWriter
+from cvtool.track.frames import read_bgr
 from cvtool.track.mot import ID, SeqInfo, frame_offsets
 
 _COLORS = voc_colormap(256)[1:]  # skip black
@@ -23,46 +21,27 @@ def id_color(track_id: int) -> tuple[int, int, int]:
     return b, g, r
 
 
-@contextmanager
-def video_writer(path: Path, frame_rate: float) -> Iterator[Callable[[np.ndarray], None]]:
-    """`write(image)` appends a BGR frame to the mp4 `path` (OpenCV `mp4v`), which appears only
-    when the block completes. The size is the first frame's."""
-    import cv2
+def video_rate(frame_rate: float) -> Fraction:
+    """A frame rate as the exact fraction a video container stores (29.97 -> 2997/100)."""
+    return Fraction(frame_rate).limit_denominator(1001)
 
-    writer: Any = None
 
-    def write(image: np.ndarray) -> None:
-        nonlocal writer
-        if writer is None:
-            h, w = image.shape[:2]
-            writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), frame_rate, (w, h))
-            if not writer.isOpened():
-                raise CvtoolError(f"OpenCV cannot write mp4 video to {path}")
-        writer.write(image)
-
-    with atomic_path(path) as tmp:
-        try:
-            yield write
-        finally:
-            if writer is not None:
-                writer.release()
+def write_bgr(writer: VideoWriter, image: np.ndarray) -> None:
+    """Append a BGR frame to a video (`VideoWriter` takes RGB)."""
+    writer.write(np.ascontiguousarray(image[..., ::-1]))
 
 
 def render_sequence(seq: SeqInfo, rows: np.ndarray, path: Path) -> Path | None:
     """Write an mp4 of the frames present in `img1/` with `rows` drawn; None if no frames."""
-    import cv2
-
     frames = seq.available_frames()
     if not frames:
         return None
     offsets = frame_offsets(rows, seq.length)
-    with video_writer(path, float(seq.frame_rate)) as write:
+    with VideoWriter(path, video_rate(seq.frame_rate)) as writer:
         for t in frames:
-            image = cv2.imread(str(seq.frame_path(t)))
-            if image is None:
-                raise CvtoolError(f"cannot read frame {seq.frame_path(t)}")
+            image = read_bgr(seq.frame_path(t))
             draw_tracks(image, rows[offsets[t - 1] : offsets[t]])
-            write(image)
+            write_bgr(writer, image)
     return path
 
 

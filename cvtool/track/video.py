@@ -19,14 +19,16 @@ import numpy as np
 
 from cvtool.core.artifacts import atomic_write_json, atomic_write_text, staged_output_dir
 from cvtool.core.console import make_progress, note
+from cvtool.core.errors import CvtoolError
 from cvtool.core.provenance import provenance
+from cvtool.core.video import VideoWriter
 from cvtool.detect.yolo import YoloOptions, load_yolo, predict_chunk
 from cvtool.track.config import DETECTOR_CONF, TrackerConfig
 from cvtool.track.detector import tracked_classes
 from cvtool.track.frames import open_frames
 from cvtool.track.mot import write_results
 from cvtool.track.registry import checked_config, make_tracker, tracker_spec
-from cvtool.track.render import draw_tracks, video_writer
+from cvtool.track.render import draw_tracks, video_rate, write_bgr
 from cvtool.track.stats import stats_csv, summarize, track_statistics
 
 DEFAULT_FRAME_RATE = 30.0  # for image folders, which carry none
@@ -89,10 +91,10 @@ def track_video(
         keep = tracked_classes(model, classes or ())
         run = VideoRun(Path(out), Path(source), tracker, asdict(config), rate)
         staging = stack.enter_context(staged_output_dir(out, overwrite))
-        write = None
+        writer = None
         if render:
             run.video = Path(out) / f"{stream.name}.mp4"
-            write = stack.enter_context(video_writer(staging / run.video.name, rate))
+            writer = stack.enter_context(VideoWriter(staging / run.video.name, video_rate(rate)))
         progress = stack.enter_context(make_progress())
         task = progress.add_task(f"tracking {stream.name}", total=stream.count, status="")
         chunks: list[np.ndarray] = []
@@ -104,11 +106,13 @@ def track_video(
                 run.frames += 1
                 rows = _track_frame(online, run, image if uses_frames else None, boxes, config)
                 chunks.append(rows)
-                if write is not None:
+                if writer is not None:
                     canvas = image.copy()  # the tracker may keep the frame for motion estimates
                     draw_tracks(canvas, rows)
-                    write(canvas)
+                    write_bgr(writer, canvas)
             progress.advance(task, len(batch))
+        if not chunks:
+            raise CvtoolError(f"{source} holds no frames", param="source")
         rows = np.concatenate(chunks)
         run.results = Path(out) / f"{stream.name}.txt"
         write_results(staging / run.results.name, rows)

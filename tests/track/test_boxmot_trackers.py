@@ -82,7 +82,14 @@ def test_run_tracker_checks_the_tracker_before_reading(
     assert not (tmp_path / "runs").exists()
 
 
-def test_settings_mirror_no_appearance_options() -> None:
+def test_settings_have_ranges_and_no_appearance_options() -> None:
     for name in BOXMOT:
-        names = {f.name for f in fields(TRACKERS[name].config)}
+        config = TRACKERS[name].config
+        names = {f.name for f in fields(config)}
         assert not names & {"use_embeddings", "reid_weights", "reid_model", "device", "half"}
+        for f in fields(config):
+            numeric = f.type in ("int", "float")
+            assert not numeric or f.metadata["bounds"] is not None, f"{name}: {f.name}"
+    with pytest.raises(ParameterError, match=r"det_thresh must be a number in 0\.\.1") as error:
+        make_config("ocsort", det_thresh=1.5)
+    assert error.value.param == "det_thresh"
