@@ -40,7 +40,13 @@ _STAGES = {
     "detect_objects": "detect",
     "evaluate_detections": "detect",
     "track_objects": "track",
+    "track_video": "track",
     "evaluate_tracking": "track",
+    "describe_sequences": "track",
+    "download_dataset": "download",
+    "download_weights": "download",
+    "predict": "predict",
+    "export": "export",
 }
 
 __all__ = ["CvtoolError", "ParameterError", *_STAGES]

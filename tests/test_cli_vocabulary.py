@@ -59,11 +59,12 @@ def test_detect_run_takes_the_shared_vocabulary(
     def fake_run(weights, images, out, annotations, opts, category_map, overwrite):
         calls.append((out, opts))
         out.mkdir(parents=True)
-        return {"num_images": 0}
+        return {"num_images": 0, "num_predictions": 0, "images_per_second": None}
 
     monkeypatch.setattr(yolo, "run_yolo", fake_run)
     monkeypatch.chdir(tmp_path)
-    args = ("detect", "run", "--weights", "models/yolov8n.pt", "--images", tmp_path)
+    (tmp_path / "images").mkdir()
+    args = ("detect", "run", "--weights", "models/yolov8n.pt", "--images", tmp_path / "images")
     result = cli(*args, "--size", "480x640", "--batch-size", 4, "--device", "cpu")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.strip() == str(Path("runs/detect/yolov8n/predictions.json"))

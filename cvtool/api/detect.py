@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from cvtool.api.params import PathLike, SizeLike, as_optional_path, as_path, as_size
+from cvtool.api.params import (
+    PathLike,
+    SizeLike,
+    as_choice,
+    as_optional_path,
+    as_path,
+    as_size,
+)
 from cvtool.api.results import DetectionEvalResult, DetectResult
-from cvtool.core.console import quiet
-from cvtool.core.errors import CvtoolError
+from cvtool.core.console import console, quiet
+from cvtool.core.errors import CvtoolError, check_range
+from cvtool.core.outputs import check_not_staging, check_out_not_input
+
+if TYPE_CHECKING:
+    from cvtool.detect.yolo import YoloOptions
+
+
+def yolo_options(
+    size: SizeLike, conf: float, batch_size: int, device: str, **options: Any
+) -> YoloOptions:
+    """YOLO inference options from stage arguments (`detect_objects`, and `track_objects` with
+    `weights`). A device this machine lacks is refused here, before any data is read."""
+    from cvtool.core.device import resolve_device
+    from cvtool.detect.yolo import YoloOptions
+
+    check_range(conf, "conf", 0, 1)
+    check_range(batch_size, "batch_size", 1)
+    check_range(options.get("iou", 0.5), "iou", 0, 1)
+    check_range(options.get("max_det", 1), "max_det", 1)
+    resolve_device(device)
+    return YoloOptions(
+        imgsz=as_size(size, "size"), conf=conf, batch=batch_size, device=device, **options
+    )
 
 
 def detect_objects(
@@ -24,6 +54,7 @@ def detect_objects(
     device: str = "auto",
     half: bool = False,
     category_map: PathLike | None = None,
+    threads: int | None = None,
     overwrite: bool = False,
     progress: bool = False,
 ) -> DetectResult:
@@ -46,32 +77,35 @@ def detect_objects(
         device: `auto`, `cpu`, `cuda`, `cuda:N` or `mps`.
         half: FP16 inference (GPU).
         category_map: JSON file `{model class: category name or id}`, or `"index"`.
+        threads: torch's intra-op threads (default: the cores this process may use; see
+            `cvtool.core.threads`).
         overwrite: replace an existing `out`.
         progress: show progress on stderr.
 
     Returns:
-        The run dir, the predictions file, images run, detections and images per second.
+        The run dir, the predictions file, images run, detections, images per second, and
+        `run`, the content of `run.json`.
     """
     from cvtool.core.rundirs import next_run_dir
-    from cvtool.detect.yolo import YoloOptions, run_yolo
+    from cvtool.core.threads import set_threads
+    from cvtool.detect.yolo import run_yolo
 
+    set_threads(threads)
+    opts = yolo_options(size, conf, batch_size, device, iou=iou, max_det=max_det, half=half)
     weights_path = as_path(weights, "weights")
     run_dir = as_optional_path(out, "out") or next_run_dir("detect", weights_path.stem)
-    opts = YoloOptions(
-        imgsz=as_size(size, "size"),
-        conf=conf,
-        iou=iou,
-        max_det=max_det,
-        batch=batch_size,
-        device=device,
-        half=half,
-    )
+    images_dir = as_path(images, "images")
+    annotations_file = as_optional_path(annotations, "annotations")
+    inputs = {"weights": weights_path, "images": images_dir, "annotations": annotations_file}
+    if category_map is not None and category_map != "index":
+        inputs["category_map"] = as_path(category_map, "category_map")
+    check_out_not_input(run_dir, inputs)
     with quiet(not progress):
         run = run_yolo(
             str(weights),
-            as_path(images, "images"),
+            images_dir,
             run_dir,
-            as_optional_path(annotations, "annotations"),
+            annotations_file,
             opts,
             category_map,
             overwrite,
@@ -82,19 +116,26 @@ def detect_objects(
         run["num_images"],
         run["num_predictions"],
         run["images_per_second"],
+        run,
     )
 
 
 def _locate(source: Path, annotations: Path | None, out: Path | None) -> tuple[Path, Path, Path]:
     """(predictions file, annotations, eval dir) for a detect run dir or a results file."""
-    from cvtool.core.artifacts import read_json
+    from cvtool.core.artifacts import read_json_object
 
+    check_not_staging(source, "source")
     if source.name == "predictions.json" and (source.parent / "run.json").is_file():
         source = source.parent  # the predictions of a run dir evaluate into that run dir
     if source.is_dir():
         predictions = source / "predictions.json"
         if annotations is None and (source / "run.json").is_file():
-            recorded = read_json(source / "run.json", "run manifest").get("annotations")
+            recorded = read_json_object(
+                source / "run.json",
+                "detect run manifest",
+                {"annotations": (str, type(None))},
+                "pass `annotations`, or run the detector again to rewrite it",
+            )["annotations"]
             annotations = Path(recorded) if recorded else None
         out = out or source
     else:
@@ -103,7 +144,7 @@ def _locate(source: Path, annotations: Path | None, out: Path | None) -> tuple[P
     if annotations is None:
         raise CvtoolError(
             f"no annotation file for {source}",
-            "pass annotations: the COCO instances file of the images",
+            "pass `annotations`: the COCO instances file the predictions refer to",
             param="annotations",
         )
     return predictions, annotations, out
@@ -117,6 +158,7 @@ def evaluate_detections(
     backend: str = "pycocotools",
     bins: int = 15,
     plots: bool = True,
+    overwrite: bool = False,
     progress: bool = False,
 ) -> DetectionEvalResult:
     """COCO mAP, TIDE errors and detection calibration, overall and per object scale.
@@ -128,20 +170,51 @@ def evaluate_detections(
         backend: `pycocotools` or `faster-coco-eval`.
         bins: calibration bins.
         plots: draw the plots.
-        progress: show progress on stderr.
+        overwrite: replace an earlier evaluation in `out` (in a run dir, only the
+            evaluation's own files are replaced).
+        progress: show progress and the table of headline numbers on stderr.
 
     Returns:
         The eval dir and the headline numbers (AP, AP50, AP per scale, TIDE AP50, ECE).
     """
     from cvtool.detect import evaluate as detect_evaluate
+    from cvtool.detect.coco_eval import BACKENDS
 
+    as_choice(backend, BACKENDS, "backend")
+    check_range(bins, "bins", 1)
     predictions, annotations_file, out_dir = _locate(
         as_path(source, "source"),
         as_optional_path(annotations, "annotations"),
         as_optional_path(out, "out"),
     )
+    inputs = {"annotations": annotations_file}
+    if out_dir.resolve() != predictions.parent.resolve():  # in its run dir, it is kept
+        inputs["source"] = predictions
+    check_out_not_input(out_dir, inputs)
     with quiet(not progress):
         result = detect_evaluate.evaluate_detections(
-            predictions, annotations_file, out_dir, backend=backend, n_bins=bins, plots=plots
+            predictions,
+            annotations_file,
+            out_dir,
+            backend=backend,
+            n_bins=bins,
+            plots=plots,
+            overwrite=overwrite,
         )
+        _print_summary(result.coco, result.tide, result.calibration)
     return DetectionEvalResult(out_dir, result.headline)
+
+
+def _print_summary(coco: dict[str, Any], tide: dict[str, Any], calib: dict[str, Any]) -> None:
+    """COCO AP/AR, TIDE and calibration, overall and per object scale."""
+    from rich.table import Table
+
+    from cvtool.detect.report import COLUMNS, summary_rows
+
+    table = Table(title="detection evaluation")
+    table.add_column("metric", overflow="fold")
+    for col in COLUMNS:
+        table.add_column(col, justify="right", overflow="fold")
+    for name, values in summary_rows(coco, tide, calib):
+        table.add_row(name, *values)
+    console.print(table)

@@ -19,13 +19,17 @@ from cvtool.api.params import (
     as_shard,
 )
 from cvtool.api.results import EvalResult
+from cvtool.core.cache import check_cache_mode
 from cvtool.core.console import quiet
 from cvtool.core.device import resolve_device
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, check_range
+from cvtool.core.evaldir import EvalOutcome, EvalSettings
 from cvtool.core.inference import Inference
-from cvtool.engine.checkpoint import load_checkpoint, resolve_checkpoint
+from cvtool.core.layout import dataset_parts, load_manifest
+from cvtool.core.outputs import check_not_staging, check_out_not_input
+from cvtool.core.threads import set_threads
+from cvtool.engine.checkpoint import check_classes, load_checkpoint, resolve_checkpoint
 from cvtool.segment import evaluate as segment_evaluate
-from cvtool.segment.evaluate import EvalOutcome, EvalSettings
 
 
 def evaluate_checkpoint(
@@ -48,7 +52,9 @@ def evaluate_checkpoint(
     `evaluate` accepts the command line's forms and is quiet by default.
     """
     settings = settings or EvalSettings()
+    check_range(batch_size, "batch_size", 1)
     torch_device = resolve_device(device)
+    check_not_staging(run, "run")
     checkpoint = load_checkpoint(resolve_checkpoint(Path(run)), map_location="cpu")
     if checkpoint.task == "classification" and (shard is not None or settings.save_masks):
         param = "shard" if shard is not None else "save_masks"
@@ -66,6 +72,7 @@ def evaluate_checkpoint(
     home = checkpoint.run_dir or checkpoint.path.parent
     name = f"eval-{split}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
     out = Path(out) if out else home / name
+    check_out_not_input(out, {"run": checkpoint.path, "data": dataset_parts(data_dir)})
     label = checkpoint.run_dir.name if checkpoint.run_dir else checkpoint.path.stem
     source = {
         "kind": "checkpoint",
@@ -77,6 +84,7 @@ def evaluate_checkpoint(
         "amp": torch_device.type == "cuda" and amp,
     }
     title = f"{label} ({split})"
+    check_classes(checkpoint, load_manifest(data_dir, checkpoint.task), data_dir)
     inference = Inference(batch_size, torch_device, amp, settings.workers)
     if checkpoint.task == "classification":
         from cvtool.classify.evaluate import evaluate_classifier
@@ -113,6 +121,8 @@ def evaluate(
     device: str | None = None,
     amp: bool = True,
     workers: int | None = None,
+    threads: int | None = None,
+    cache: str = "none",
     overwrite: bool = False,
     progress: bool = False,
 ) -> EvalResult:
@@ -138,12 +148,17 @@ def evaluate(
         device: `auto`, `cpu`, `cuda`, `cuda:N` or `mps` (default: auto).
         amp: mixed precision on CUDA.
         workers: image decoding processes (default: all cores).
+        threads: torch's intra-op threads (default: `cvtool.core.threads.policy_threads()`).
+        cache: decoded images of the split: `none`, `ram` or `disk` (`DATA/.cache/`, reused
+            by later evaluations and training runs while the images are unchanged).
         overwrite: replace an existing eval dir.
         progress: show progress bars and tables on stderr.
 
     Returns:
         The eval dir, the number of images and the headline metrics.
     """
+    check_cache_mode(cache)
+    set_threads(threads)
     settings = EvalSettings(
         bins=bins,
         fail_threshold=fail_threshold,
@@ -152,6 +167,7 @@ def evaluate(
         workers=workers,
         overwrite=overwrite,
         tsne_max=tsne_max,
+        cache=cache,
     )
     run_path, data_dir = as_path(run, "run"), as_optional_path(data, "data")
     out_dir, shard_pair = as_optional_path(out, "out"), as_shard(shard)
@@ -171,6 +187,7 @@ def evaluate_predictions(
     shard: ShardLike = None,
     fail_threshold: float = 0.5,
     max_failures: int = 12,
+    save_masks: bool = False,
     workers: int | None = None,
     overwrite: bool = False,
     progress: bool = False,
@@ -187,6 +204,7 @@ def evaluate_predictions(
         shard: score every COUNT-th image from INDEX only, `"0/2"` or `(0, 2)`.
         fail_threshold: failure gallery: images with IoU at most this.
         max_failures: gallery size.
+        save_masks: also write the masks and their coloured versions into the eval dir.
         workers: image decoding processes (default: all cores).
         overwrite: replace an existing eval dir.
         progress: show progress bars and tables on stderr.
@@ -197,11 +215,15 @@ def evaluate_predictions(
     settings = EvalSettings(
         fail_threshold=fail_threshold,
         max_failures=max_failures,
+        save_masks=save_masks,
         workers=workers,
         overwrite=overwrite,
     )
     pred_dir, data_dir = as_path(predictions, "predictions"), as_path(data, "data")
     out_dir, shard_pair = as_optional_path(out, "out"), as_shard(shard)
+    check_not_staging(pred_dir, "predictions")
+    if out_dir is not None:
+        check_out_not_input(out_dir, {"predictions": pred_dir, "data": dataset_parts(data_dir)})
     with quiet(not progress):
         outcome = segment_evaluate.evaluate_predictions(
             pred_dir, data_dir, split, out_dir, settings, shard_pair
@@ -228,6 +250,9 @@ def merge_evaluations(
         The merged eval dir, the number of images and the headline metrics.
     """
     dirs, out_dir = as_paths(shard_dirs, "shard_dirs"), as_path(out, "out")
+    for d in dirs:
+        check_not_staging(d, "shard eval dir")
+    check_out_not_input(out_dir, {"shard_dirs": dirs})
     with quiet(not progress):
         outcome = segment_evaluate.merge_evaluations(dirs, out_dir, overwrite)
     return _result(outcome)

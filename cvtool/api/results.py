@@ -87,13 +87,15 @@ class ComparisonResult(_Result):
 
 @dataclass
 class DetectResult(_Result):
-    """A detect run dir holding `predictions.json` (COCO results format) and `run.json`."""
+    """A detect run dir holding `predictions.json` (COCO results format) and `run.json`, whose
+    content is `run` (weights, options, class-to-category mapping, timings)."""
 
     path: Path
     predictions: Path
     images: int
     detections: int
     images_per_second: float | None
+    run: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
 @dataclass
@@ -106,12 +108,35 @@ class DetectionEvalResult(_Result):
 
 @dataclass
 class TrackResult(_Result):
-    """`path` (`OUT/<tracker>`) holds one MOTChallenge result file per sequence;
-    `sequences[name]` has frames, detections, boxes, tracks and tracker frames per second."""
+    """`path` (`OUT/<tracker>`) holds one MOTChallenge result file per sequence; `config` is
+    the tracker's settings, `sequences[name]` has frames, detections, boxes, tracks and tracker
+    frames per second."""
 
     path: Path
     tracker: str
+    config: dict[str, Any]
     sequences: dict[str, dict[str, Any]]
+
+
+@dataclass
+class VideoTrackResult(_Result):
+    """A `track_video` output folder (`path`): `results` (MOTChallenge txt), `video` (the
+    rendered mp4, None without rendering), frame and box counts, detector and tracker frames per
+    second, and `tracks`, the per-track statistics summary (lengths, gaps; one row per track in
+    `path/tracks.csv`)."""
+
+    path: Path
+    results: Path
+    video: Path | None
+    tracker: str
+    config: dict[str, Any]
+    frames: int
+    frame_rate: float
+    detections: int
+    boxes: int
+    detector_fps: float | None
+    tracker_fps: float | None
+    tracks: dict[str, Any]
 
 
 @dataclass
@@ -123,3 +148,54 @@ class TrackingEvalResult(_Result):
     sequences: list[str]
     combined: dict[str, dict[str, float]]
     table: dict[str, dict[str, dict[str, float]]] = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class SequencesResult(_Result):
+    """`info.json` and plots in `path`; one dict per sequence in `sequences`: frames, size,
+    frame rate, images, and detection / ground-truth boxes per frame."""
+
+    path: Path
+    sequences: list[dict[str, Any]]
+
+
+@dataclass
+class WeightsResult(_Result):
+    """A weights file (`path`) in the cache of `library` (`ultralytics` or `torchvision`);
+    `skipped` when it was already there and verified."""
+
+    path: Path
+    name: str
+    library: str
+    url: str
+    bytes: int
+    skipped: bool
+
+
+@dataclass
+class PredictResult(_Result):
+    """A prediction dir (`predict.json` lists what it holds): images and video frames
+    predicted, the inputs skipped (`file`, `reason`) and the wall-clock seconds."""
+
+    path: Path
+    task: str
+    images: int
+    frames: int
+    skipped: list[dict[str, str]]
+    seconds: float
+
+
+@dataclass
+class ExportResult(_Result):
+    """An exported model file; `dynamic_size` says whether its height and width are free
+    (else it takes `input_size`); `max_abs_diff` is the largest logit difference from the
+    PyTorch model in the parity checks (`checks`: input shape, difference)."""
+
+    path: Path
+    format: str
+    task: str
+    model: str
+    dynamic_size: bool
+    input_size: tuple[int, int]
+    max_abs_diff: float
+    checks: list[dict[str, Any]] = field(default_factory=list)

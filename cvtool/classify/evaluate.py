@@ -123,10 +123,7 @@ def evaluate_classifier(
     title: str,
 ) -> EvalOutcome:
     """Score a loaded classification checkpoint on `split` of `data_dir`; write `out`."""
-    from cvtool.engine.checkpoint import check_classes
-
     eval_split = load_class_split(data_dir, split)
-    check_classes(checkpoint, eval_split.manifest, data_dir)
     class_names = eval_split.manifest.class_names
     notes: list[str] = []
     with staged_output_dir(out, settings.overwrite) as staging:

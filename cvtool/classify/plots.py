@@ -21,25 +21,32 @@ class Misclassified:
     confidence: float
 
 
-def plot_misclassified(items: Sequence[Misclassified], path: Path, title: str) -> Path:
-    """Write the grid (up to 6 columns) as one PNG."""
+def plot_gallery(
+    images: Sequence[np.ndarray], captions: Sequence[str], path: Path, title: str
+) -> Path:
+    """Write `(H, W, 3)` uint8 images with their captions as one grid (up to 6 columns)."""
     plt = pyplot()
 
-    cols = min(6, max(1, len(items)))
-    rows = max(1, math.ceil(len(items) / cols))
+    cols = min(6, max(1, len(images)))
+    rows = max(1, math.ceil(len(images) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 3.0 * rows + 0.5), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
-    for ax, item in zip(axes.ravel(), items, strict=False):
-        ax.imshow(item.image)
-        ax.set_title(
-            f"{Path(item.name).name}\ntrue {item.true}\npred {item.predicted} "
-            f"({item.confidence:.2f})",
-            fontsize=7,
-        )
+    for ax, image, caption in zip(axes.ravel(), images, captions, strict=False):
+        ax.imshow(image)
+        ax.set_title(caption, fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path, dpi=90)
+
+
+def plot_misclassified(items: Sequence[Misclassified], path: Path, title: str) -> Path:
+    """Write the grid (up to 6 columns) as one PNG."""
+    captions = [
+        f"{Path(i.name).name}\ntrue {i.true}\npred {i.predicted} ({i.confidence:.2f})"
+        for i in items
+    ]
+    return plot_gallery([i.image for i in items], captions, path, title)
 
 
 MARKERS = {"train": "o", "val": "^", "test": "s"}

@@ -13,6 +13,7 @@ spelled as the command's option (`--overwrite`).
 
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import json
@@ -95,6 +96,22 @@ def report_cvtool_error(e: CvtoolError, ctx: typer.Context | None = None) -> int
     return EXIT_USAGE if isinstance(e, ParameterError) else EXIT_ERROR
 
 
+def os_error_text(e: OSError) -> tuple[str, str]:
+    """The message and hint for a file error: what failed, on which file, and what to do."""
+    where = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None) or "a file"
+    reason = e.strerror or type(e).__name__
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = (
+            "inputs must be readable and the output folder writable: check the permissions, "
+            "or choose another output (--out)"
+        )
+    elif e.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space, or choose an output on another disk (--out)"
+    else:
+        hint = "check that the path exists and is what the command expects"
+    return f"{reason}: {where}", hint
+
+
 def _emit(result: CommandResult | None, as_json: bool) -> None:
     if result is None:
         return
@@ -126,6 +143,11 @@ def stage_command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> C
                 raise typer.Exit(130) from None
             except (typer.Exit, typer.Abort, typer.BadParameter):
                 raise
+            except OSError as e:  # a file the command could not read or write
+                if debug:
+                    console.print_exception()
+                report_error(*os_error_text(e))
+                raise typer.Exit(EXIT_ERROR) from None
             except Exception as e:
                 if debug:
                     console.print_exception()

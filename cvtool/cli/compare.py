@@ -6,34 +6,34 @@ from pathlib import Path
 
 import typer
 
-from cvtool.cli.common import CommandResult, out_option, stage_command
+from cvtool.cli.common import CommandResult, out_option, overwrite_option, stage_command
 
 app = typer.Typer()
 
 
 @stage_command(app, "compare")
 def compare(
-    eval_dirs: list[Path] = typer.Argument(..., help="Eval directories written by evaluate."),
+    eval_dirs: list[Path] = typer.Argument(
+        ..., help="Eval directories written by evaluate, detect eval or track eval."
+    ),
     out: Path | None = out_option(
         "Directory for comparison.csv and comparison.md (default: runs/compare/comparison, "
         "numbered)."
     ),
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
-    """Compare models: one row per eval dir, the best value of each column highlighted.
+    """Compare models: one row per eval dir (per tracker), the best value of each column
+    highlighted; comparison.csv and comparison.md hold the values at full precision.
 
     Segmentation: mIoU, pixel accuracy, mean class accuracy, fw IoU, mAP, ECE. Classification:
-    accuracy, macro F1, ECE.
+    accuracy, macro F1, ECE. Detection: AP, AP50, AP75, AP small/medium/large, TIDE dAPs, ECE.
+    Tracking: HOTA, DetA, AssA, MOTA, IDF1, IDSW. Eval dirs of different tasks are refused.
 
     Example:
 
         cvtool compare runs/*/eval-test --out runs/comparison
     """
-    from cvtool.core.compare import compare_evaluations
-    from cvtool.core.rundirs import next_run_dir
+    from cvtool.api import compare as api
 
-    path, comparison = compare_evaluations(eval_dirs, out or next_run_dir("compare", "comparison"))
-    rows = [
-        {"model": label, **values}
-        for label, values in zip(comparison.labels, comparison.values, strict=True)
-    ]
-    return CommandResult(path, {"task": comparison.task, "models": rows})
+    result = api.compare(eval_dirs, out, overwrite=overwrite, progress=True)
+    return CommandResult(result.path, {"task": result.task, "models": result.models})

@@ -46,6 +46,7 @@ def demo(
     from rich.table import Table
 
     from cvtool.core.console import console, info, literal
+    from cvtool.core.outputs import is_hidden
     from cvtool.demo.pipeline import DemoOptions, run_demo
 
     opts = DemoOptions(out, seed, workers, epochs, weights, threads)
@@ -63,7 +64,7 @@ def demo(
         where = s.path.relative_to(out) if s.path.is_relative_to(out) else s.path
         table.add_row(s.stage, s.produced, literal(where), numbers, f"{s.seconds:.1f}s")
     console.print(table)
-    plots = sorted(str(p) for p in out.glob("*/**/plots") if p.is_dir())
+    plots = sorted(str(p) for p in out.glob("*/**/plots") if p.is_dir() and not is_hidden(p, out))
     if plots:
         info(f"Open the plots with:  xdg-open {plots[0]}")
         info("All plot folders: " + ", ".join(plots))

@@ -15,7 +15,6 @@ from cvtool.cli.common import (
     stage_command,
     threads_option,
 )
-from cvtool.core.errors import CvtoolError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -61,18 +60,26 @@ def run(
         cvtool detect run --weights yolov8n.pt --images val2017
         --annotations annotations/instances_val2017.json --out runs/yolo
     """
-    from cvtool.api.params import as_size
-    from cvtool.core.device import resolve_device
-    from cvtool.core.rundirs import next_run_dir
-    from cvtool.core.threads import set_threads
-    from cvtool.detect.yolo import YoloOptions, run_yolo
+    from cvtool.api.detect import detect_objects
 
-    resolve_device(device)  # an unusable device is a usage error before any data is read
-    set_threads(threads)
-    opts = YoloOptions(as_size(size, "size"), conf, iou, max_det, batch_size, device, half)
-    out = out or next_run_dir("detect", Path(weights).stem)
-    summary = run_yolo(weights, images, out, annotations, opts, category_map, overwrite)
-    return CommandResult(out / "predictions.json", summary)
+    result = detect_objects(
+        weights,
+        images,
+        annotations,
+        out,
+        size=size,
+        conf=conf,
+        iou=iou,
+        max_det=max_det,
+        batch_size=batch_size,
+        device=device,
+        half=half,
+        category_map=category_map,
+        threads=threads,
+        overwrite=overwrite,
+        progress=True,
+    )
+    return CommandResult(result.predictions, result.run)
 
 
 @stage_command(app, "eval")
@@ -91,6 +98,9 @@ def evaluate(
     ),
     bins: int = typer.Option(15, "--bins", min=1, help="Calibration bins."),
     plots: bool = typer.Option(True, "--plots/--no-plots", help="Draw the plots."),
+    overwrite: bool = overwrite_option(
+        "Replace an earlier evaluation in --out (in a run dir, only its own files)."
+    ),
 ) -> CommandResult:
     """COCO mAP, TIDE errors and detection calibration, overall and per object scale.
 
@@ -98,41 +108,16 @@ def evaluate(
 
         cvtool detect eval runs/yolo --annotations annotations/instances_val2017.json
     """
-    from cvtool.core.artifacts import read_json
-    from cvtool.detect.evaluate import evaluate_detections
+    from cvtool.api.detect import evaluate_detections
 
-    if source.name == "predictions.json" and (source.parent / "run.json").is_file():
-        source = source.parent  # what `detect run` prints: evaluate into its run dir
-    if source.is_dir():
-        predictions = source / "predictions.json"
-        if annotations is None and (source / "run.json").is_file():
-            recorded = read_json(source / "run.json", "run manifest").get("annotations")
-            annotations = Path(recorded) if recorded else None
-        out = out or source
-    else:
-        predictions = source
-        out = out or source.with_name(f"{source.stem}_eval")
-    if annotations is None:
-        raise CvtoolError(
-            f"no annotation file for {source}",
-            "give the COCO instances file the predictions refer to",
-            param="annotations",
-        )
-    result = evaluate_detections(predictions, annotations, out, backend, bins, plots)
-    _print_summary(result.coco, result.tide, result.calibration)
-    return CommandResult(out, result.headline)
-
-
-def _print_summary(coco: dict, tide: dict, calib: dict) -> None:
-    from rich.table import Table
-
-    from cvtool.core.console import console
-    from cvtool.detect.report import COLUMNS, summary_rows
-
-    table = Table(title="detection evaluation")
-    table.add_column("metric", overflow="fold")
-    for col in COLUMNS:
-        table.add_column(col, justify="right", overflow="fold")
-    for name, values in summary_rows(coco, tide, calib):
-        table.add_row(name, *values)
-    console.print(table)
+    result = evaluate_detections(
+        source,
+        annotations,
+        out,
+        backend=backend,
+        bins=bins,
+        plots=plots,
+        overwrite=overwrite,
+        progress=True,
+    )
+    return CommandResult(result.path, result.headline)

@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from cvtool.cli.common import CommandResult, out_option, overwrite_option, stage_command
-from cvtool.core.console import console, info, literal
-from cvtool.download.catalogue import DATASETS, MIRROR_ENV, YOLO_WEIGHTS, DatasetSpec
+from cvtool.download.catalogue import DATA_DIR, DATASETS, MIRROR_ENV, YOLO_WEIGHTS, DatasetSpec, mib
 
 app = typer.Typer(
     help=(
@@ -20,21 +19,16 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-DATA_DIR = Path("data")  # datasets are shared by every run: not numbered like runs/
 MIRROR_HELP = (
     f"Base URL of a mirror holding each file under <mirror>/<host>/<path> "
     f"(default: ${MIRROR_ENV}, else the official servers)."
 )
 
 
-def _mib(size: int | None) -> str:
-    return "unknown" if size is None else f"{size / 2**20:,.1f} MiB"
-
-
 def _dataset_command(spec: DatasetSpec) -> None:
     layout = "\n\n".join(f"    DIR/{entry}" for entry in spec.layout)
     root = "DIR" if spec.root == "." else f"DIR/{spec.root}"
-    size = "size not published" if spec.total_size is None else f"{_mib(spec.total_size)}"
+    size = "size not published" if spec.total_size is None else mib(spec.total_size)
 
     def command(
         out: Path = out_option("Directory to download and extract into.", DATA_DIR),
@@ -50,7 +44,7 @@ def _dataset_command(spec: DatasetSpec) -> None:
             2, "--retries", min=0, help="Automatic resumes after a broken transfer."
         ),
     ) -> CommandResult:
-        from cvtool.download.datasets import download_dataset
+        from cvtool.api.download import download_dataset
 
         result = download_dataset(
             spec.name,
@@ -60,14 +54,9 @@ def _dataset_command(spec: DatasetSpec) -> None:
             keep_archives=keep_archives,
             timeout=timeout,
             retries=retries,
+            progress=True,
         )
-        if not result.already_done:
-            fetched = sum(f.fetched_bytes for f in result.files)
-            info(
-                f"{spec.name}: {result.extracted_files} files in {out} "
-                f"({_mib(fetched)} fetched); next stage reads {result.root}"
-            )
-        return CommandResult(result.root, result.summary())
+        return CommandResult(result.path, result.to_dict())
 
     command.__doc__ = (
         f"{spec.description} ({size}).\n\n"
@@ -103,23 +92,12 @@ def weights(
 
         cvtool download weights yolov8n.pt
     """
-    from cvtool.download.weights import download_weights
+    from cvtool.api.download import download_weights
 
-    target, result = download_weights(
-        name, out=out, mirror=mirror, timeout=timeout, retries=retries
+    result = download_weights(
+        name, out, mirror=mirror, timeout=timeout, retries=retries, progress=True
     )
-    state = "already present" if result.skipped else f"{_mib(result.fetched_bytes)} fetched"
-    info(f"{target.name} ({target.library}): {result.path} ({state})")
-    return CommandResult(
-        result.path,
-        {
-            "name": target.name,
-            "library": target.library,
-            "url": result.url,
-            "bytes": result.size,
-            "skipped": result.skipped,
-        },
-    )
+    return CommandResult(result.path, result.to_dict())
 
 
 @stage_command(app, "list")
@@ -130,17 +108,19 @@ def list_sources() -> CommandResult:
     """
     from rich.table import Table
 
+    from cvtool.core.console import console, info, literal
+    from cvtool.download.catalogue import catalogue_files
+
     table = Table(title="cvtool download")
     for column in ("name", "url", "size", "checksum"):
         table.add_column(column, overflow="fold")
-    rows = [(n, a.source) for n, s in DATASETS.items() for a in s.archives]
-    rows += list(YOLO_WEIGHTS.items())
+    rows = catalogue_files()
     for name, source in rows:
         check = source.checksum
         table.add_row(
             name,
             literal(source.url),
-            _mib(source.size),
+            mib(source.size),
             f"{check.algorithm} {check.hexdigest}" if check else "none published",
         )
     console.print(table)

@@ -94,31 +94,50 @@ def evaluate(
 
         cvtool evaluate --merge runs/unet/eval-0 runs/unet/eval-1 --out runs/unet/eval-test
     """
-    from cvtool.api.params import as_shard
-    from cvtool.core.cache import check_cache_mode
-    from cvtool.core.threads import set_threads
-    from cvtool.segment.evaluate import EvalSettings, evaluate_predictions, merge_evaluations
+    from cvtool.api import evaluate as api
 
-    check_cache_mode(cache)
-    set_threads(threads)
     paths = paths or []
-    settings = EvalSettings(
-        bins, fail_threshold, max_failures, save_masks, workers, overwrite, tsne_max, cache
-    )
     if merge:
         if out is None or len(paths) < 2 or predictions is not None:
             raise ParameterError("takes two or more shard eval dirs and --out", "merge")
-        outcome = merge_evaluations(paths, out, overwrite)
+        result = api.merge_evaluations(paths, out, overwrite=overwrite, progress=True)
     elif predictions is not None:
         if paths or data is None:
             raise ParameterError("needs --data and no RUN argument", "predictions")
-        outcome = evaluate_predictions(predictions, data, split, out, settings, as_shard(shard))
+        result = api.evaluate_predictions(
+            predictions,
+            data,
+            split,
+            out,
+            shard=shard,
+            fail_threshold=fail_threshold,
+            max_failures=max_failures,
+            save_masks=save_masks,
+            workers=workers,
+            overwrite=overwrite,
+            progress=True,
+        )
     else:
         if len(paths) != 1:
             raise ParameterError("give one run directory or checkpoint (or --predictions)", "paths")
-        from cvtool.api.evaluate import evaluate_checkpoint
-
-        outcome = evaluate_checkpoint(
-            paths[0], data, split, out, settings, as_shard(shard), batch_size, device, amp
+        result = api.evaluate(
+            paths[0],
+            data,
+            split,
+            out,
+            shard=shard,
+            bins=bins,
+            fail_threshold=fail_threshold,
+            max_failures=max_failures,
+            tsne_max=tsne_max,
+            save_masks=save_masks,
+            batch_size=batch_size,
+            device=device,
+            amp=amp,
+            workers=workers,
+            threads=threads,
+            cache=cache,
+            overwrite=overwrite,
+            progress=True,
         )
-    return CommandResult(outcome.path, outcome.summary())
+    return CommandResult(result.path, {"images": result.images, **result.headline})

@@ -9,14 +9,25 @@ from __future__ import annotations
 import typer
 
 from cvtool import __version__
-from cvtool.cli import compare, demo, detect, download, evaluate, prepare, track, train
+from cvtool.cli import (
+    compare,
+    demo,
+    detect,
+    download,
+    evaluate,
+    export,
+    predict,
+    prepare,
+    track,
+    train,
+)
 from cvtool.core.threads import prepare_runtime
 
 app = typer.Typer(
     name="cvtool",
     help=(
         "The computer-vision experiment loop as pipeline steps: prepare a dataset, train, "
-        "evaluate, detect, track.\n\n"
+        "evaluate, predict, export, detect, track.\n\n"
         "Each stage prints progress on stderr and the path of what it wrote as the last line "
         "of stdout (or a JSON summary with --json), so stages chain in shell scripts:\n\n"
         "    data=$(cvtool prepare coco --annotations instances.json --images imgs "
@@ -36,7 +47,7 @@ GROUPS = {
     "download": download.app,
 }
 # Single-command stages: their commands join the root app directly.
-COMMAND_MODULES = (evaluate, compare, demo)
+COMMAND_MODULES = (evaluate, compare, predict, export, demo)
 
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,10 +14,6 @@ from cvtool.cli.common import (
     stage_command,
     workers_option,
 )
-from cvtool.core.console import console, literal, warn
-
-if TYPE_CHECKING:
-    from cvtool.formats.layout import PreparedDataset
 
 app = typer.Typer(
     help="Turn raw datasets (COCO, CamVid, VOC, image folders) into prepared dataset "
@@ -26,46 +21,16 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-STAGE = "prepare"
 OUT_HELP = "Output dataset directory, built atomically (default: runs/prepare/KIND, numbered)."
-SEED_HELP = "Seed of the random split."
-
-
-def _out_dir(out: Path | None, kind: str) -> Path:
-    """`--out`, else the next free `runs/prepare/<kind>` directory."""
-    from cvtool.core.rundirs import next_run_dir
-
-    return out or next_run_dir(STAGE, kind)
+SEED_HELP = "Seed of the split."
 
 
 def _split_option(default: str | None) -> typer.models.OptionInfo:
     return typer.Option(
-        default, "--split", help="train,val,test fractions of the random split (sum to 1)."
+        default,
+        "--split",
+        help="train,val,test fractions (sum to 1); stratified by the classes of each image.",
     )
-
-
-def _report(result: PreparedDataset) -> CommandResult:
-    """Print the class table of a prepared dataset on stderr; return the stdout contract."""
-    from rich.table import Table
-
-    manifest = result.manifest
-    table = Table(title=literal(f"{result.path} ({manifest.task})"))
-    table.add_column("id", justify="right", overflow="fold")
-    table.add_column("class", overflow="fold")
-    splits = [s for s, n in manifest.splits.items() if n]
-    pixels = manifest.extra.get("pixel_counts")
-    for split in splits:
-        table.add_column(f"{split} px" if pixels else split, justify="right", overflow="fold")
-    counts = manifest.extra.get("images_per_class") or {}
-    for c in manifest.classes:
-        source = pixels if pixels else counts
-        cells = (f"{source[s].get(c.name, 0):,}" for s in splits)
-        table.add_row(str(c.id), literal(c.name), *cells)
-    if pixels:
-        table.add_row("", "ignore (255)", *(f"{pixels[s]['ignore']:,}" for s in splits))
-    table.add_row("", "images", *(str(manifest.splits[s]) for s in splits), style="bold")
-    console.print(table)
-    return CommandResult(result.path, result.summary)
 
 
 @stage_command(app, "coco")
@@ -100,23 +65,23 @@ def coco(
         cvtool prepare coco --annotations annotations/instances_val2017.json
         --images val2017 --classes person,car,bus,dog --out data/coco4
     """
-    from cvtool.api.params import as_fractions, as_names
-    from cvtool.formats.coco import prepare_coco
+    from cvtool.api.prepare import prepare_coco
 
     result = prepare_coco(
         annotations,
         images,
-        as_names(classes, "classes"),
-        _out_dir(out, "coco"),
-        priority=as_names(priority, "priority"),
-        split=as_fractions(split, 3, "split"),
+        classes,
+        out,
+        priority=priority,
+        split=split,
         seed=seed,
         workers=workers,
         include_empty=include_empty,
         crowd=crowd,
         overwrite=overwrite,
+        progress=True,
     )
-    return _report(result)
+    return CommandResult(result.path, result.summary)
 
 
 @stage_command(app, "camvid")
@@ -138,23 +103,18 @@ def camvid(
 
         cvtool prepare camvid --root CamVid --out data/camvid
     """
-    from cvtool.formats.camvid import prepare_camvid
+    from cvtool.api.prepare import prepare_camvid
 
     result = prepare_camvid(
         root,
-        _out_dir(out, "camvid"),
+        out,
         class_dict=class_dict,
         void=void,
         workers=workers,
         overwrite=overwrite,
+        progress=True,
     )
-    if result.summary["unknown_pixels"]:
-        warn(
-            f"{result.summary['unknown_pixels']:,} pixels in "
-            f"{result.summary['images_with_unknown']} label images had colours of no class; "
-            "they are ignore (255)"
-        )
-    return _report(result)
+    return CommandResult(result.path, result.summary)
 
 
 @stage_command(app, "voc")
@@ -166,7 +126,7 @@ def voc(
     split: str = typer.Option(
         None,
         "--split",
-        help="train,val,test fractions of a random split (default: the official "
+        help="train,val,test fractions of a stratified split (default: the official "
         "ImageSets/Segmentation lists, else 0.7,0.15,0.15).",
     ),
     seed: int = seed_option(SEED_HELP),
@@ -179,18 +139,18 @@ def voc(
 
         cvtool prepare voc --root VOCdevkit/VOC2012 --out data/voc
     """
-    from cvtool.api.params import as_fractions
-    from cvtool.formats.voc import prepare_voc
+    from cvtool.api.prepare import prepare_voc
 
     result = prepare_voc(
         root,
-        _out_dir(out, "voc"),
-        split=as_fractions(split, 3, "split") if split else None,
+        out,
+        split=split or None,
         seed=seed,
         workers=workers,
         overwrite=overwrite,
+        progress=True,
     )
-    return _report(result)
+    return CommandResult(result.path, result.summary)
 
 
 @stage_command(app, "folder")
@@ -209,23 +169,19 @@ def folder(
 
         cvtool prepare folder --root RussianWildlife --out data/wildlife --val 0.2 --test 0.1
     """
-    from cvtool.formats.folders import prepare_folder
+    from cvtool.api.prepare import prepare_folder
 
     result = prepare_folder(
         root,
-        _out_dir(out, "folder"),
+        out,
         val=val,
         test=test,
         seed=seed,
         workers=workers,
         overwrite=overwrite,
+        progress=True,
     )
-    for path, reason in result.manifest.extra["skipped_unreadable"].items():
-        warn(f"skipped {path}: {reason}")
-    if result.summary["empty_class_folders"]:
-        names = ", ".join(result.summary["empty_class_folders"])
-        warn(f"folders without images (not classes): {names}")
-    return _report(result)
+    return CommandResult(result.path, result.summary)
 
 
 @stage_command(app, "stats")
@@ -240,21 +196,9 @@ def stats(
 
         cvtool prepare stats data/camvid
     """
-    from rich.table import Table
+    from cvtool.api.prepare import dataset_stats
 
-    from cvtool.formats.stats import class_distribution, write_distribution
-
-    dist = class_distribution(directory, workers)
-    _, png = write_distribution(dist, out or directory / "stats")
-    table = Table(title=literal(f"{directory}: {dist.unit} per class"))
-    table.add_column("class", overflow="fold")
-    for split in dist.counts:
-        table.add_column(split, justify="right", overflow="fold")
-        table.add_column("%", justify="right", overflow="fold")
-    for row in dist.rows:
-        cells = []
-        for split in dist.counts:
-            cells += [f"{dist.counts[split][row]:,}", f"{100 * dist.fractions(split)[row]:.1f}"]
-        table.add_row(literal(row), *cells)
-    console.print(table)
-    return CommandResult(png, {"task": dist.task, "unit": dist.unit, "counts": dist.counts})
+    result = dataset_stats(directory, out, workers=workers, progress=True)
+    return CommandResult(
+        result.plot, {"task": result.task, "unit": result.unit, "counts": result.counts}
+    )

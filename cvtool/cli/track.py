@@ -1,8 +1,8 @@
-"""`cvtool track ...`: multi-object tracking on MOTChallenge sequences, and its scoring.
+"""`cvtool track ...`: multi-object tracking on MOTChallenge sequences or a video, and scoring.
 
-The tracker settings options of `track mot17` are not written here: one option per field of
-each registered tracker's config dataclass (`cvtool.track.registry.TRACKERS`), so a new tracker
-brings its options with it.
+The tracker settings options of `track mot17` and `track video` are not written here: one option
+per field of each registered tracker's config dataclass (`cvtool.track.registry.TRACKERS`), so a
+new tracker brings its options with it.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from typing import Any
 
 import typer
 
-from cvtool.cli.common import CommandResult, parse_csv_list, stage_command, threads_option
+from cvtool.cli.common import CommandResult, overwrite_option, stage_command, threads_option
 from cvtool.core.device import DEVICE_HELP
 from cvtool.track.config import DETECTOR_CONF
 from cvtool.track.registry import TRACKERS
 
 app = typer.Typer(
     no_args_is_help=True,
-    help=f"Track objects in MOTChallenge sequences ({', '.join(TRACKERS)}) and score them.",
+    help="Track objects in MOTChallenge sequences or a video, and score them.",
 )
 
 TrackerName = Enum("TrackerName", {name: name for name in TRACKERS}, type=str)  # type: ignore[misc]
@@ -72,11 +72,14 @@ def tracker_setting_options() -> list[inspect.Parameter]:
         flag = _flag(name)
         if types[name] is bool:
             flag += "/" + _flag(metadata.get("off", f"no_{name}"))
+        panel = SETTINGS_PANEL
+        if len(by_tracker) < len(TRACKERS):  # listed with the first tracker that has it
+            panel += f": {next(iter(by_tracker))}"
         option = typer.Option(
             None,
             flag,
             help=_setting_help(metadata["help"], by_tracker),
-            rich_help_panel=SETTINGS_PANEL,
+            rich_help_panel=panel,
             show_default=False,
         )
         options.append(
@@ -149,54 +152,91 @@ def mot17(
 
         cvtool track mot17 --root MOT17/train --tracker bytetrack --out runs/track
     """
-    from rich.table import Table
+    from cvtool.api.track import track_objects
 
-    from cvtool.core.console import console, literal
-    from cvtool.core.rundirs import next_run_dir
-    from cvtool.track.mot import find_sequences
-    from cvtool.track.registry import make_config
-    from cvtool.track.run import DETECTIONS_DIR, run_tracker
-
-    config = make_config(tracker.value, **{k: v for k, v in settings.items() if v is not None})
-    out = out or next_run_dir("track", tracker.value)
-    sequences = find_sequences(root, parse_csv_list(seqs) or None)
-    det_dir = None if detections == "public" else Path(detections)
-    if detector is Detector.yolo:
-        if not weights:
-            raise typer.BadParameter("--detector yolo needs --weights", param_hint="--weights")
-        from cvtool.core.threads import set_threads
-        from cvtool.core.transforms import parse_size
-        from cvtool.detect.yolo import YoloOptions
-        from cvtool.track.detector import detect_sequences
-
-        set_threads(threads)
-        opts = YoloOptions(imgsz=parse_size(size), conf=conf, batch=batch_size, device=device)
-        det_dir = detect_sequences(sequences, weights, out / DETECTIONS_DIR, opts)
-    run = run_tracker(
-        sequences,
-        tracker.value,
+    yolo = detector is Detector.yolo
+    if yolo and not weights:
+        raise typer.BadParameter("--detector yolo needs --weights", param_hint="--weights")
+    result = track_objects(
+        root,
         out,
-        config=config,
-        detections=det_dir,
+        tracker.value,
+        seqs=seqs,
+        detections=None if yolo or detections == "public" else detections,
+        weights=weights if yolo else None,
+        conf=conf,
+        size=size,
+        batch_size=batch_size,
+        device=device,
         interpolate=interpolate,
         render=render,
         overwrite=overwrite,
         workers=workers,
+        threads=threads,
+        progress=True,
+        **{name: value for name, value in settings.items() if value is not None},
     )
-    table = Table(title=f"{tracker.value}: tracker speed")
-    for column in ("sequence", "frames", "detections", "boxes", "tracks", "frames/s"):
-        table.add_column(column, justify="left" if column == "sequence" else "right")
-    for s in run.sequences:
-        table.add_row(
-            literal(s.name),
-            str(s.frames),
-            str(s.detections),
-            str(s.boxes),
-            str(s.tracks),
-            f"{s.fps:.0f}",
-        )
-    console.print(table)
-    return CommandResult(run.out, {"run": run.to_dict()})
+    run = {"tracker": result.tracker, "config": result.config, "sequences": result.sequences}
+    return CommandResult(result.path, {"run": run})
+
+
+@stage_command(app, "video")
+@with_tracker_settings
+def video(
+    source: Path = typer.Argument(..., help="Video file (mp4, avi, mkv, ...) or image folder."),
+    weights: str = typer.Option(
+        ..., help="YOLO weights (.pt) or model .yaml; nothing is downloaded."
+    ),
+    tracker: TrackerName = typer.Option(  # type: ignore[valid-type]
+        DEFAULT_TRACKER, help="Tracker to run (see track mot17 --help)."
+    ),
+    out: Path | None = typer.Option(
+        None, help="Output folder (default: runs/track/<name>-<tracker>, numbered when taken)."
+    ),
+    conf: float = typer.Option(DETECTOR_CONF, help="Detector score threshold."),
+    size: str = typer.Option("640", help="Detector input size: N (longest side) or HxW."),
+    batch_size: int = typer.Option(1, min=1, help="Frames per detector pass."),
+    device: str = typer.Option("auto", help=f"Detector device: {DEVICE_HELP}."),
+    classes: str = typer.Option(
+        "", help="Class names to track (default: person when the model has it, else all)."
+    ),
+    frame_rate: float | None = typer.Option(
+        None, help="Frames per second (default: the video's; 30 for an image folder)."
+    ),
+    render: bool = typer.Option(True, help="Write <name>.mp4 with the tracks drawn."),
+    threads: int | None = threads_option(),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out."),
+    **settings: Any,
+) -> CommandResult:
+    """Detect and track objects in a video or an image folder.
+
+    Writes <name>.txt (MOTChallenge results), <name>.mp4 (tracks drawn), tracks.csv (per track:
+    length, gaps, mean score) and run.json. Tracker settings as for track mot17.
+
+    Example:
+
+        cvtool track video street.mp4 --weights yolov8n.pt --tracker ocsort
+    """
+    from cvtool.api.track import track_video
+
+    result = track_video(
+        source,
+        weights,
+        out,
+        tracker.value,
+        conf=conf,
+        size=size,
+        batch_size=batch_size,
+        device=device,
+        classes=classes,
+        frame_rate=frame_rate,
+        render=render,
+        threads=threads,
+        overwrite=overwrite,
+        progress=True,
+        **{name: value for name, value in settings.items() if value is not None},
+    )
+    return CommandResult(result.path, result.to_dict())
 
 
 @stage_command(app, "eval")
@@ -211,6 +251,9 @@ def evaluate(
     seqs: str = typer.Option("", help="Comma-separated sequences (default: those with results)."),
     cross_check: bool = typer.Option(True, help="Recount CLEAR/ID metrics with motmetrics."),
     per_sequence: bool = typer.Option(True, help="Show per-sequence rows in the table."),
+    overwrite: bool = overwrite_option(
+        "Replace an earlier evaluation in --out (in a run folder, only its own files)."
+    ),
 ) -> CommandResult:
     """Score tracker results with the MOTChallenge rules (TrackEval), trackers side by side.
 
@@ -222,15 +265,19 @@ def evaluate(
 
         cvtool track eval runs/track --gt MOT17/train
     """
-    from cvtool.track.eval_runs import default_output, evaluate_runs
-    from cvtool.track.table import print_comparison
+    from cvtool.api.track import evaluate_tracking
 
-    target = out or default_output(run_dirs)
-    report = evaluate_runs(
-        run_dirs, gt, target, seqs=parse_csv_list(seqs) or None, cross_check=cross_check
+    result = evaluate_tracking(
+        run_dirs,
+        gt,
+        out,
+        seqs=seqs,
+        cross_check=cross_check,
+        per_sequence=per_sequence,
+        overwrite=overwrite,
+        progress=True,
     )
-    print_comparison(report.table, per_sequence=per_sequence)
-    return CommandResult(target, {"combined": report.combined(), "sequences": report.sequences})
+    return CommandResult(result.path, {"combined": result.combined, "sequences": result.sequences})
 
 
 @stage_command(app, "info")
@@ -248,36 +295,7 @@ def info(
 
         cvtool track info MOT17/train --out runs/mot17-info
     """
-    from rich.table import Table
+    from cvtool.api.track import describe_sequences
 
-    from cvtool.core.console import console, literal
-    from cvtool.track.info import write_info
-    from cvtool.track.mot import find_sequences
-
-    infos = write_info(find_sequences(root, parse_csv_list(seqs) or None), out)
-    table = Table(title=literal(root))
-    for column in (
-        "sequence",
-        "frames",
-        "size",
-        "fps",
-        "images",
-        "dets/frame",
-        "gt/frame",
-        "gt tracks",
-    ):
-        table.add_column(column, justify="left" if column == "sequence" else "right")
-    for i in infos:
-        det, gtinfo = i["detections"], i["ground_truth"]
-        table.add_row(
-            literal(i["name"]),
-            str(i["frames"]),
-            f"{i['width']}x{i['height']}",
-            f"{i['frame_rate']:g}",
-            str(i["images"]),
-            f"{det['mean_per_frame']:.1f} (max {det['max_per_frame']})" if det else "-",
-            f"{gtinfo['mean_per_frame']:.1f} (max {gtinfo['max_per_frame']})" if gtinfo else "-",
-            str(gtinfo["tracks"]) if gtinfo else "-",
-        )
-    console.print(table)
-    return CommandResult(out, {"sequences": infos})
+    result = describe_sequences(root, out, seqs=seqs, progress=True)
+    return CommandResult(result.path, result.to_dict())

@@ -182,6 +182,14 @@ def _common_options(spec: ModelSpec) -> dict[str, Option]:
             opt_str,
             typer.Option(None, help="Also log to this W&B project (WANDB_MODE=offline works)."),
         ),
+        "logger": (
+            str,
+            typer.Option(
+                d["logger"],
+                help="Loggers besides history.csv: csv (none), tensorboard (RUN/tensorboard), "
+                "wandb, or a comma list such as tensorboard,wandb.",
+            ),
+        ),
     }
 
 

@@ -2,7 +2,8 @@
 
 Every artifact is written to a temporary file in the same directory and moved into place with
 `os.replace`, so a killed run never leaves a half-written file that a later stage would trust.
-Whole output directories are built in a hidden staging directory and swapped in at the end.
+Whole output directories are built in a hidden staging directory, under the output's lock, and
+swapped in at the end (`cvtool.core.outputs`, `cvtool.core.locks`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from cvtool.core.console import note
 from cvtool.core.errors import CvtoolError
+from cvtool.core.locks import held_by_other, output_lock
+from cvtool.core.outputs import (
+    carry,
+    changed_entries,
+    check_not_staging,
+    check_writable,
+    remove_debris,
+    staging_dir,
+    swap_in,
+)
 from cvtool.core.provenance import invocation, utc_now
 
 SCHEMA_VERSION = 1
@@ -77,54 +89,130 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def read_json(path: str | os.PathLike[str], what: str = "JSON file") -> Any:
-    """Load JSON, turning a missing file or a syntax error into a CvtoolError naming the file."""
+def read_json(
+    path: str | os.PathLike[str], what: str = "JSON file", hint: str | None = None
+) -> Any:
+    """Load JSON, turning a missing file or a syntax error into a CvtoolError naming the file
+    (with `hint`, how to get a good one)."""
     path = Path(path)
     if not path.is_file():
-        raise CvtoolError(f"{what} not found: {path}")
+        raise CvtoolError(f"{what} not found: {path}", hint)
     try:
         with path.open("rb") as f:
             return json.load(f)
     except json.JSONDecodeError as e:
         raise CvtoolError(
-            f"{what} {path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})"
+            f"{what} {path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", hint
         ) from None
     except UnicodeDecodeError:
-        raise CvtoolError(f"{what} {path} is not a UTF-8 text file") from None
+        raise CvtoolError(f"{what} {path} is not a UTF-8 text file", hint) from None
+    except OSError as e:
+        raise CvtoolError(
+            f"cannot read {what} {path}: {e.strerror}", "check the file's permissions"
+        ) from None
+
+
+def read_json_object(
+    path: str | os.PathLike[str],
+    what: str,
+    fields: dict[str, type | tuple[type, ...]],
+    hint: str | None = None,
+) -> dict[str, Any]:
+    """`read_json` of an object holding `fields` of the given types, so that an edited or
+    truncated artifact is refused with the file and the field named, not used half-read."""
+    data = read_json(path, what, hint)
+    if not isinstance(data, dict):
+        raise CvtoolError(f"{what} {path} is not a JSON object", hint)
+    for name, kind in fields.items():
+        if not isinstance(data.get(name), kind):
+            problem = "has no" if name not in data else "has a malformed"
+            raise CvtoolError(f"{what} {path} {problem} field {name!r}", hint)
+    return data
 
 
 @contextmanager
-def staged_output_dir(out: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
+def staged_output_dir(
+    out: str | os.PathLike[str],
+    overwrite: bool = False,
+    owns: Sequence[str] | None = None,
+) -> Iterator[Path]:
     """Build an output directory in a hidden sibling and swap it in only when complete.
 
-    Refuses a non-empty `out` unless `overwrite`; on any failure the staging directory is
-    removed and whatever was at `out` before is untouched.
+    The output's lock (`cvtool.core.locks`) is held throughout, so a second writer of `out`
+    is refused. A non-empty `out` is refused unless `overwrite`; on any failure the staging
+    directory is removed and whatever was at `out` before is untouched. The swap is atomic
+    where the system allows (`cvtool.core.outputs.swap_in`).
+
+    `owns`: the entries a stage adds to a directory that holds other things (an evaluation
+    written into the run dir it evaluates). Then only those entries count as existing output;
+    the others are carried into the new version unchanged, and the swap is refused if one
+    of them changed meanwhile.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise CvtoolError(
             f"output {out} exists and is not a directory", "choose another directory", param="out"
         )
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
+    check_writable(out)
+    with output_lock(out) as lock:
+        if lock.stale is not None:
+            note(f"took over the lock of {out} left by {lock.stale.describe()}, no longer running")
+        remove_debris(out)
+        _check_replaceable(out, overwrite, owns)
+        shared = owns is not None and out.is_dir()
+        if shared:
+            _check_no_other_writer(out)
+        staging = staging_dir(out)
+        try:
+            carried = carry(out, staging, owns or ()) if shared else {}
+            yield staging
+            if shared:
+                _check_no_other_writer(out)
+                _check_unchanged(out, carried, owns or ())
+            swap_in(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def _check_replaceable(out: Path, overwrite: bool, owns: Sequence[str] | None) -> None:
+    if not out.is_dir() or overwrite:
+        return
+    existing = sorted(p.name for p in out.iterdir() if owns is None or p.name in owns)
+    if existing:
+        what = (
+            "already exists and is not empty"
+            if owns is None
+            else f"already holds {', '.join(existing)}"
+        )
         raise CvtoolError(
-            f"output directory {out} already exists and is not empty",
+            f"output directory {out} {what}",
             "pass `overwrite=True` to replace it, or choose another directory",
             param="out",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if out.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        os.replace(out, trash / out.name)
-        os.replace(staging, out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(staging, out)
+
+
+def _check_no_other_writer(out: Path) -> None:
+    """Refuse to replace a directory in which another process is writing an output."""
+    for path in sorted(out.glob(".*.lock")):
+        owner = held_by_other(path)
+        if owner is not None:
+            raise CvtoolError(
+                f"not writing {out}: {owner.describe()} is writing into it ({path})",
+                "run again when it has finished",
+                param="out",
+            )
+
+
+def _check_unchanged(out: Path, carried: dict[str, tuple[int, int]], owns: Sequence[str]) -> None:
+    """Refuse to swap when an entry carried into the new version changed meanwhile."""
+    changed = changed_entries(out, carried, owns)
+    if changed:
+        raise CvtoolError(
+            f"not replacing {out}: {', '.join(changed)} changed while it was being written",
+            "run again",
+            param="out",
+        )
 
 
 # --------------------------------------------------------------------------- dataset manifest
@@ -233,6 +321,7 @@ class DatasetManifest:
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> DatasetManifest:
         directory = Path(directory)
+        check_not_staging(directory, "dataset directory")
         path = directory / DATASET_MANIFEST
         if not path.is_file():
             hint = "prepare one with `cvtool prepare ...` first"

@@ -31,7 +31,7 @@ import numpy as np
 from cvtool.core.artifacts import atomic_path, atomic_write_json
 from cvtool.core.console import note, track
 from cvtool.core.errors import CvtoolError, ParameterError
-from cvtool.core.images import image_size
+from cvtool.core.images import open_image
 from cvtool.core.parallel import parallel_map
 
 CACHE_MODES = ("none", "ram", "disk")
@@ -115,6 +115,12 @@ def _fingerprint(root: Path, items: Sequence[CacheItem]) -> list[list[Any]]:
                 stat = path.stat()
                 rows.append([os.path.relpath(path, root), stat.st_size, stat.st_mtime_ns])
     return rows
+
+
+def _header_hw(path: Path) -> tuple[int, int]:
+    """`(height, width)` from the file header (the pixels are decoded later, in workers)."""
+    with open_image(path) as im:
+        return im.height, im.width
 
 
 def _read_index(path: Path) -> dict[str, Any] | None:
@@ -222,8 +228,8 @@ def open_cache(
     if stored is not None and reason is None:
         shapes = np.array(stored["shapes"], dtype=np.int64).reshape(-1, 2)
     else:
-        sizes = [image_size(item.image) for item in items]
-        shapes = np.array([(h, w) for w, h in sizes], dtype=np.int64).reshape(-1, 2)
+        shapes = np.array([_header_hw(item.image) for item in items], dtype=np.int64)
+        shapes = shapes.reshape(-1, 2)
     layout = SampleCache(shapes, masks)
     on_disk = reason is None and stored is not None and files.is_file()
     on_disk = on_disk and files.stat().st_size == layout.nbytes

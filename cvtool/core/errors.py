@@ -29,3 +29,23 @@ class ParameterError(CvtoolError):
 
     def __init__(self, message: str, param: str, hint: str | None = None) -> None:
         super().__init__(message, hint, param)
+
+
+def check_range(
+    value: object, param: str, low: float | None = None, high: float | None = None
+) -> None:
+    """A `ParameterError` naming `param` unless `value` is a number (not a bool) in
+    `[low, high]` (an open side when None)."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if (
+        number
+        and value == value  # not NaN
+        and (low is None or value >= low)  # type: ignore[operator]
+        and (high is None or value <= high)  # type: ignore[operator]
+    ):
+        return
+    if low is not None and high is not None:
+        wanted = f"in {low:g}..{high:g}"
+    else:
+        wanted = f">= {low:g}" if low is not None else f"<= {high:g}"
+    raise ParameterError(f"{param} must be a number {wanted}, got {value!r}", param)

@@ -10,6 +10,7 @@ the misclassified gallery, t-SNE).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import SCHEMA_VERSION, atomic_write_json, atomic_write_text, csv_text
+from cvtool.core.artifacts import (
+    SCHEMA_VERSION,
+    atomic_write_json,
+    atomic_write_text,
+    csv_text,
+    read_json_object,
+)
 from cvtool.core.calibration import CalibrationResult
+from cvtool.core.errors import CvtoolError, check_range
 from cvtool.core.headline import headline_spec
 from cvtool.core.plots import plot_confusion, plot_reliability
 from cvtool.core.provenance import provenance
@@ -30,6 +38,18 @@ CALIBRATION_FILE = "calibration.json"
 PLOTS_DIR = "plots"
 FAILURES_DIR = "failures"
 EVAL_PACKAGES = ("torch", "torchvision")  # their versions go into metrics.json
+# The fields of metrics.json that readers use, with their JSON types.
+METRICS_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "task": str,
+    "images": int,
+    "headline": dict,
+    "split": str,
+    "dataset": str,
+    "source": dict,
+    "classes": list,
+    "settings": dict,
+    "failures": list,
+}
 
 
 @dataclass
@@ -45,6 +65,14 @@ class EvalSettings:
     overwrite: bool = False
     tsne_max: int = 200
     cache: str = "none"  # decoded samples: none, ram or disk (`cvtool.core.cache`)
+
+    def __post_init__(self) -> None:
+        check_range(self.bins, "bins", 1)
+        check_range(self.fail_threshold, "fail_threshold", 0, 1)
+        check_range(self.max_failures, "max_failures", 0)
+        check_range(self.tsne_max, "tsne_max", 0)
+        if self.workers is not None:
+            check_range(self.workers, "workers", 1)
 
 
 @dataclass
@@ -135,4 +163,18 @@ def write_eval_dir(
         "notes": result.notes,
     }
     atomic_write_json(out / METRICS_FILE, metrics)
+    return metrics
+
+
+def read_metrics(directory: str | os.PathLike[str], *fields: str) -> dict[str, Any]:
+    """`DIR/metrics.json` with `task`, `images`, numeric `headline` values and `fields` (keys
+    of `METRICS_FIELDS`) as `write_eval_dir` writes them; an edited or truncated file is
+    refused with the file and the field named."""
+    path = Path(directory) / METRICS_FILE
+    hint = "eval dirs are written by `cvtool evaluate`; evaluate again to rewrite this one"
+    wanted = {k: METRICS_FIELDS[k] for k in ("task", "images", "headline", *fields)}
+    metrics = read_json_object(path, "eval metrics", wanted, hint)
+    for key, value in metrics["headline"].items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise CvtoolError(f"eval metrics {path}: headline {key!r} is not a number", hint)
     return metrics

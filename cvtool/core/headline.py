@@ -71,6 +71,12 @@ class Headline:
 
 ECE = Metric("ece", "ECE", higher_is_better=False)
 MCE = Metric("mce", "MCE", higher_is_better=False, compared=False)
+# TIDE's main error types: the AP50 points (0-100) that fixing each error would add, overall.
+TIDE_ERRORS = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
+TIDE_DAPS = tuple(
+    Metric(f"tide_{error.lower()}", f"dAP {error}", higher_is_better=False, digits=2)
+    for error in TIDE_ERRORS
+)
 
 
 HEADLINES: dict[str, Headline] = {
@@ -108,6 +114,7 @@ HEADLINES: dict[str, Headline] = {
                 Metric("AP_small", "AP small", digits=3),
                 Metric("AP_medium", "AP medium", digits=3),
                 Metric("AP_large", "AP large", digits=3),
+                *TIDE_DAPS,
                 ECE,
             ),
         ),

@@ -33,9 +33,10 @@ def open_image(path: str | os.PathLike[str], what: str = "image") -> Image.Image
         raise CvtoolError(f"{what} {path} is not a readable image ({e})") from None
 
 
-def image_size(path: str | os.PathLike[str], what: str = "image") -> tuple[int, int]:
-    """`(width, height)` from the file header, without decoding the pixels."""
-    with open_image(path, what) as im:
+def decoded_size(path: str | os.PathLike[str], what: str = "image") -> tuple[int, int]:
+    """`(width, height)` after decoding every pixel, so a truncated or corrupt file is refused
+    here, when a dataset is prepared, rather than when it is first trained on."""
+    with load_pixels(path, what) as im:
         return im.size
 
 

@@ -65,3 +65,13 @@ def predict_batches(
         key = sample_key
     if pending:
         yield pending, forward(tensors)
+
+
+def logits_to_probs(logits: Any, calibration: dict[str, Any] | None = None) -> Any:
+    """Class probabilities (softmax over dim 1, float32) of a batch of logits.
+
+    The one place where predictions turn logits into probabilities: a post-hoc calibration
+    stored with a model (the run manifest's `calibration` entry) is applied here, to the
+    logits, before the softmax.
+    """
+    return logits.float().softmax(dim=1)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from cvtool.core.artifacts import DatasetManifest
+from cvtool.core.artifacts import DATASET_MANIFEST, DatasetManifest
 from cvtool.core.errors import CvtoolError
 
 IMAGES_DIR = "images"
@@ -23,6 +23,13 @@ PREPARE_HINT = {
     "segmentation": "prepare one with `cvtool prepare coco`, `camvid` or `voc`",
     "classification": "prepare one with `cvtool prepare folder`",
 }
+
+
+def dataset_parts(root: str | os.PathLike[str]) -> list[Path]:
+    """What later stages read from a prepared dataset dir, which no output may touch (an output
+    beside them, such as `DIR/stats`, is fine)."""
+    root = Path(root)
+    return [root / DATASET_MANIFEST, root / IMAGES_DIR, root / MASKS_DIR, root / SPLITS_DIR]
 
 
 def mask_name(image_name: str) -> str:

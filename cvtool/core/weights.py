@@ -7,6 +7,7 @@ of retries.
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,30 @@ def require_online(host: str, weights_name: str) -> None:
         ) from None
 
 
+def unreadable_torch_file(path: Path, error: Exception, what: str) -> CvtoolError:
+    """The error for a file `torch.load(weights_only=True)` refused or could not read.
+
+    torch's own message advises loading with `weights_only=False`; it is never passed on, since
+    unpickling an untrusted file can run any code in it.
+    """
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    found = re.search(r"GLOBAL ([\w.]+)", text)
+    if found:
+        return CvtoolError(
+            f"{what} {path} holds pickled Python objects (such as {found.group(1)}), not only "
+            "tensors; cvtool does not load those, since unpickling a file can run any code in it",
+            "use a checkpoint written by `cvtool train`, or save a plain state dict "
+            "(torch.save(model.state_dict(), path)) or a .safetensors file",
+        )
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return CvtoolError(
+        f"{what} {path} is corrupt or not a PyTorch file "
+        f"({lines[0] if lines else type(error).__name__})"
+    )
+
+
 def load_weights_file(path: str | Path) -> dict[str, Any]:
     """A state dict from a `.pth`/`.pt` (torch) or `.safetensors` file, with clear errors."""
     import torch
@@ -45,7 +70,7 @@ def load_weights_file(path: str | Path) -> dict[str, Any]:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise CvtoolError(f"cannot read weights file {path}: {e}") from None
+        raise unreadable_torch_file(path, e, "weights file") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json
+from cvtool.core.artifacts import atomic_write_json, read_json
 from cvtool.core.console import console, note
 from cvtool.core.errors import CvtoolError
 from cvtool.core.headline import HEADLINES
@@ -40,22 +40,50 @@ class DemoOptions:
     threads: int | None = None  # torch's intra-op threads (None: `cvtool.core.threads` policy)
 
 
+def _previous_outputs(out: Path) -> set[str]:
+    """What an earlier demo in `out` wrote, from its marker (none without one)."""
+    marker = out / DEMO_MARKER
+    if not marker.is_file():
+        return set()
+    outputs = read_json(marker, "demo marker")
+    # A marker without the list comes from a version that wrote the same legs.
+    listed = outputs.get("outputs") if isinstance(outputs, dict) else None
+    return set(listed) if isinstance(listed, list) else set(DEMO_OUTPUTS)
+
+
 def _check_out_dir(out: Path, overwrite: bool) -> None:
-    """Reuse a previous demo directory; refuse any other non-empty directory."""
+    """Replace only what an earlier demo wrote; refuse to touch anything else.
+
+    A directory that holds other files is used only with `overwrite`, and then only the
+    demo's own folders are added; a folder of the demo's names that it did not write is never
+    replaced.
+    """
     if out.exists() and not out.is_dir():
         raise CvtoolError(
             f"demo output {out} exists and is not a directory",
             "choose another directory",
             param="out",
         )
-    foreign = out.is_dir() and any(out.iterdir()) and not (out / DEMO_MARKER).is_file()
+    previous = _previous_outputs(out)
+    clashes = [n for n in DEMO_OUTPUTS if (out / n).exists() and n not in previous]
+    if clashes:
+        raise CvtoolError(
+            f"{out} holds {', '.join(clashes)}, which `cvtool demo` did not write; the demo "
+            "would replace them",
+            "choose another directory, or move them away",
+            param="out",
+        )
+    foreign = out.is_dir() and not previous and any(out.iterdir())
     if foreign and not overwrite:
         raise CvtoolError(
             f"{out} is not empty and was not written by `cvtool demo`",
-            "choose another directory, or pass `overwrite=True` to write the demo into it anyway",
+            "choose another directory, or pass `overwrite=True` to add the demo's folders "
+            f"({', '.join(DEMO_OUTPUTS)}) beside its files, which are left as they are",
             param="out",
         )
     out.mkdir(parents=True, exist_ok=True)
+    # The marker comes first, so an interrupted demo can be run again over its own folders.
+    atomic_write_json(out / DEMO_MARKER, {"outputs": sorted(previous | set(DEMO_OUTPUTS))})
 
 
 def _prepare(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
@@ -116,6 +144,17 @@ def _evaluate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     )
 
 
+def _predict(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
+    from cvtool.demo.predict import predict_demo
+
+    demo = predict_demo(state["run_dir"], opts.out / "predict", seed=opts.seed)
+    exported = " -> ONNX with the parity check" if demo.onnx else " (ONNX skipped)"
+    return DemoStep(
+        "predict", f"U-Net on new images: masks, overlays{exported}", demo.predictions,
+        numbers=demo.numbers,
+    )  # fmt: skip
+
+
 def _classify(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.demo.classify import HEADLINE, run_classification_demo
 
@@ -173,10 +212,13 @@ LEGS: tuple[tuple[str, Callable[[DemoOptions, dict[str, Any]], DemoStep]], ...] 
     ("prepare", _prepare),
     ("train", _train),
     ("evaluate", _evaluate),
+    ("predict", _predict),
     ("classify", _classify),
     ("detect", _detect),
     ("track", _track),
 )
+# Each leg writes the folder of its name, and nothing else; with the marker, all a demo owns.
+DEMO_OUTPUTS = tuple(name for name, _ in LEGS)
 
 
 def run_demo(opts: DemoOptions, overwrite: bool = False) -> list[DemoStep]:
@@ -197,6 +239,7 @@ def run_demo(opts: DemoOptions, overwrite: bool = False) -> list[DemoStep]:
     atomic_write_json(
         opts.out / DEMO_MARKER,
         {
+            "outputs": list(DEMO_OUTPUTS),
             **provenance("torch", "torchvision"),
             "seed": opts.seed,
             "steps": [

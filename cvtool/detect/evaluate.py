@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, atomic_write_text
+from cvtool.core.artifacts import atomic_write_json, atomic_write_text, staged_output_dir
 from cvtool.core.calibration import CalibrationResult
 from cvtool.core.console import console, warn
-from cvtool.core.headline import HEADLINES
 from cvtool.core.provenance import provenance
 from cvtool.detect.calibration import calibration_dict, detection_calibration
 from cvtool.detect.coco_eval import CocoEvalResult, coco_evaluate
@@ -22,7 +21,11 @@ from cvtool.detect.scales import (
     ground_truth_scales,
     prediction_scales,
 )
+from cvtool.detect.summary import headline_values
 from cvtool.detect.tide import TideResult, tide_by_scale
+
+# What an evaluation writes; in a detect run dir, the run's own files stay beside them.
+OUTPUTS = ("coco_eval.json", "tide.json", "calibration.json", "report.md", "plots")
 
 
 @dataclass
@@ -42,11 +45,14 @@ def evaluate_detections(
     n_bins: int = 15,
     plots: bool = True,
     label: str | None = None,
+    overwrite: bool = False,
 ) -> DetectionEval:
     """Write coco_eval.json, tide.json, calibration.json, report.md and plots/ into `out`.
 
     `label` is printed at the top of the report (e.g. that the predictions are a simulated
-    baseline). Returns the eval dir and headline numbers.
+    baseline). `out` is built anew and swapped in; when it is the folder of the predictions
+    file (a detect run dir) its other files are kept. An earlier evaluation in `out` is
+    replaced only with `overwrite`. Returns the eval dir and headline numbers.
     """
     gt = load_ground_truth(annotations)
     preds = load_predictions(predictions, gt)
@@ -72,10 +78,6 @@ def evaluate_detections(
     source = "in memory" if isinstance(predictions, list) else str(predictions)
     coco_doc = _coco_doc(coco, preds, source, annotations)
     tide_doc = _tide_doc(tide, gt)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "coco_eval.json", coco_doc)
-    atomic_write_json(out / "tide.json", tide_doc)
-    atomic_write_json(out / "calibration.json", calib_doc)
     meta = {
         "title": out.name,
         "label": label,
@@ -86,9 +88,14 @@ def evaluate_detections(
         "num_objects": int((~gt.ann_crowd).sum()),
         "dropped": preds.dropped,
     }
-    atomic_write_text(out / "report.md", render_report(coco_doc, tide_doc, calib_doc, meta))
-    if plots:
-        _plots(out / "plots", coco, tide, calib)
+    in_run_dir = not isinstance(predictions, list) and out.resolve() == predictions.parent.resolve()
+    with staged_output_dir(out, overwrite, owns=OUTPUTS if in_run_dir else None) as stage:
+        atomic_write_json(stage / "coco_eval.json", coco_doc)
+        atomic_write_json(stage / "tide.json", tide_doc)
+        atomic_write_json(stage / "calibration.json", calib_doc)
+        atomic_write_text(stage / "report.md", render_report(coco_doc, tide_doc, calib_doc, meta))
+        if plots:
+            _plots(stage / "plots", coco, tide, calib)
     return DetectionEval(out, _headline(coco, tide, calib), coco_doc, tide_doc, calib_doc)
 
 
@@ -129,12 +136,11 @@ def _headline(
 ) -> dict[str, Any]:
     """The detection headline metrics (`cvtool.core.headline`), then TIDE's overall numbers."""
     overall, calib_all = tide["all"], calib.get("all")
-    values = {**coco.stats, "ece": None if calib_all is None else calib_all.ece}
-    return {
-        **{key: values[key] for key in HEADLINES["detection"].keys},
-        "tide_ap50": None if overall is None else overall.ap50,
-        "tide_main_errors": None if overall is None else overall.main,
-    }
+    return headline_values(
+        coco.stats,
+        None if overall is None else overall.to_dict(),
+        None if calib_all is None else calib_all.ece,
+    )
 
 
 def _plots(

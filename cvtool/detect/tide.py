@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from cvtool.core.headline import TIDE_ERRORS
 from cvtool.detect.cocodata import GroundTruth, Predictions
 from cvtool.detect.scales import SCALES
 
-MAIN_ERRORS = ("Cls", "Loc", "Both", "Dupe", "Bkg", "Miss")
+MAIN_ERRORS = TIDE_ERRORS  # in the order of the detection headline's dAP columns
 SPECIAL_ERRORS = ("FalsePos", "FalseNeg")
 MAX_DETS = 100  # per image, as tidecv's COCO loader sets it
 

@@ -20,6 +20,7 @@ from cvtool.core.artifacts import atomic_write_json, staged_output_dir
 from cvtool.core.boxes import xyxy_to_tlwh
 from cvtool.core.console import make_progress, warn
 from cvtool.core.errors import CvtoolError
+from cvtool.core.outputs import visible
 from cvtool.core.provenance import provenance
 from cvtool.core.ultralytics_env import import_ultralytics
 from cvtool.detect.categories import map_categories
@@ -109,12 +110,18 @@ def list_images(
                 param="images",
             )
         return entries, gt.categories
-    paths = sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    paths = [p for p in visible(images) if p.suffix.lower() in IMAGE_SUFFIXES]
     if not paths:
         raise CvtoolError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {images}")
+    return [ImageEntry(i, p) for i, p in zip(image_ids(paths), paths, strict=True)], None
+
+
+def image_ids(paths: Sequence[Path]) -> list[int]:
+    """COCO image ids for images without an annotation file: the file stems when all are
+    distinct numbers (COCO's own file names), else 1, 2, ... in order."""
     stems = [p.stem for p in paths]
     numeric = all(s.isdigit() for s in stems) and len({int(s) for s in stems}) == len(stems)
-    return [ImageEntry(int(p.stem) if numeric else k + 1, p) for k, p in enumerate(paths)], None
+    return [int(s) for s in stems] if numeric else list(range(1, len(paths) + 1))
 
 
 def ultralytics_device(device: str | None) -> str:
@@ -138,24 +145,37 @@ def predict_boxes(
 
     `classes`: model class indices to keep (ultralytics filters them before its per-class NMS).
     """
-    device = ultralytics_device(opts.device)
-    imgsz = list(opts.imgsz) if isinstance(opts.imgsz, tuple) else opts.imgsz
     out: list[ImageBoxes] = []
     seconds = 0.0
     with make_progress() as progress:
         task = progress.add_task(description, total=len(images), status="")
         for start in range(0, len(images), opts.batch):
-            chunk = [str(p) for p in images[start : start + opts.batch]]
-            tic = time.perf_counter()
-            results = model.predict(
-                chunk, imgsz=imgsz, conf=opts.conf, iou=opts.iou, max_det=opts.max_det,
-                device=device, half=opts.half, classes=None if classes is None else list(classes),
-                verbose=False, save=False,
-            )  # fmt: skip
-            seconds += time.perf_counter() - tic
-            out.extend(_boxes(result) for result in results)
+            chunk = images[start : start + opts.batch]
+            boxes, chunk_seconds = predict_chunk(model, chunk, opts, classes)
+            out.extend(boxes)
+            seconds += chunk_seconds
             progress.advance(task, len(chunk))
     return out, seconds
+
+
+def predict_chunk(
+    model: Any,
+    images: Sequence[str | Path | np.ndarray],
+    opts: YoloOptions,
+    classes: Sequence[int] | None = None,
+) -> tuple[list[ImageBoxes], float]:
+    """One forward pass over `images` (image files, or BGR arrays such as decoded video
+    frames): the boxes per image and the seconds it took."""
+    imgsz = list(opts.imgsz) if isinstance(opts.imgsz, tuple) else opts.imgsz
+    sources = [im if isinstance(im, np.ndarray) else str(im) for im in images]
+    tic = time.perf_counter()
+    results = model.predict(
+        sources, imgsz=imgsz, conf=opts.conf, iou=opts.iou, max_det=opts.max_det,
+        device=ultralytics_device(opts.device), half=opts.half,
+        classes=None if classes is None else list(classes), verbose=False, save=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - tic
+    return [_boxes(result) for result in results], seconds
 
 
 def _boxes(result: Any) -> ImageBoxes:
@@ -173,11 +193,12 @@ def predict_images(
     """COCO-results detections for every image (classes without a mapping dropped) and the
     wall-clock inference seconds."""
     boxes, seconds = predict_boxes(model, [e.path for e in entries], opts)
-    preds = [p for e, b in zip(entries, boxes, strict=True) for p in _to_coco(e.id, b, mapping)]
+    preds = [p for e, b in zip(entries, boxes, strict=True) for p in to_coco(e.id, b, mapping)]
     return preds, seconds
 
 
-def _to_coco(image_id: int, boxes: ImageBoxes, mapping: dict[int, int]) -> list[dict[str, Any]]:
+def to_coco(image_id: int, boxes: ImageBoxes, mapping: dict[int, int]) -> list[dict[str, Any]]:
+    """COCO results of one image's boxes; classes without a category id are left out."""
     return [
         {
             "image_id": image_id,
@@ -188,6 +209,35 @@ def _to_coco(image_id: int, boxes: ImageBoxes, mapping: dict[int, int]) -> list[
         for b, s, c in zip(boxes.xywh.round(2), boxes.scores, boxes.classes.tolist(), strict=True)
         if c in mapping
     ]
+
+
+def class_names_of(model: Any) -> dict[int, str]:
+    """`{class index: name}` of a YOLO model."""
+    return {int(k): str(v) for k, v in model.names.items()}
+
+
+def class_mapping(
+    class_names: dict[int, str],
+    categories: dict[int, str] | None,
+    annotations: Path | None,
+    category_map: str | Path | None,
+) -> tuple[dict[int, int], list[str]]:
+    """`{model class: category id}` (the identity without an annotation file) and the model
+    classes left without a category (warned about)."""
+    if categories is None:
+        return {i: i for i in class_names}, []
+    mapping, unmatched = map_categories(class_names, categories, category_map)
+    if not mapping:
+        raise CvtoolError(
+            f"none of the model's {len(class_names)} class names (e.g. "
+            f"{', '.join(list(class_names.values())[:3])}) matches a category of {annotations}",
+            "map the model's classes with a JSON file {model class: category}, or with "
+            "'index' (class i -> the i-th category)",
+            param="category_map",
+        )
+    if unmatched:
+        warn(f"{len(unmatched)} model class(es) without a category: " + ", ".join(unmatched[:10]))
+    return mapping, unmatched
 
 
 def run_yolo(
@@ -203,21 +253,8 @@ def run_yolo(
     opts = opts or YoloOptions()
     entries, categories = list_images(images, annotations)
     model = load_yolo(weights)
-    class_names = {int(k): str(v) for k, v in model.names.items()}
-    if categories is None:
-        mapping, unmatched = {i: i for i in class_names}, []
-    else:
-        mapping, unmatched = map_categories(class_names, categories, category_map)
-        if not mapping:
-            raise CvtoolError(
-                f"none of the model's {len(class_names)} class names (e.g. "
-                f"{', '.join(list(class_names.values())[:3])}) matches a category of {annotations}",
-                "map the model's classes with a JSON file {model class: category}, or with "
-                "'index' (class i -> the i-th category)",
-                param="category_map",
-            )
-    if unmatched:
-        warn(f"{len(unmatched)} model class(es) without a category: " + ", ".join(unmatched[:10]))
+    class_names = class_names_of(model)
+    mapping, unmatched = class_mapping(class_names, categories, annotations, category_map)
     with staged_output_dir(out, overwrite) as stage:
         preds, seconds = predict_images(model, entries, mapping, opts)
         atomic_write_json(stage / "predictions.json", preds)

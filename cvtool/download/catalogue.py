@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from cvtool.core.errors import CvtoolError
 
 MIRROR_ENV = "CVTOOL_DOWNLOAD_MIRROR"
+DATA_DIR = Path("data")  # where datasets go by default: shared inputs, not numbered like runs/
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,18 @@ YOLO_WEIGHTS: dict[str, Source] = {
     )
     for size in "nsmlx"
 }
+
+
+def catalogue_files() -> list[tuple[str, Source]]:
+    """Every file the catalogue names, as (dataset or weights name, source): each archive of
+    each dataset, then the YOLO weights. torchvision weights are looked up by name instead."""
+    files = [(name, a.source) for name, spec in DATASETS.items() for a in spec.archives]
+    return files + list(YOLO_WEIGHTS.items())
+
+
+def mib(size: int | None) -> str:
+    """A byte count in MiB for messages (`unknown` for None)."""
+    return "unknown" if size is None else f"{size / 2**20:,.1f} MiB"
 
 
 def dataset_spec(name: str) -> DatasetSpec:

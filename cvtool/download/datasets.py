@@ -17,7 +17,7 @@ from cvtool.core.artifacts import atomic_write_json, read_json
 from cvtool.core.console import info, make_progress
 from cvtool.core.errors import CvtoolError
 from cvtool.core.provenance import provenance
-from cvtool.download.catalogue import DatasetSpec, dataset_spec, mirror_base, resolve_url
+from cvtool.download.catalogue import DatasetSpec, dataset_spec, mib, mirror_base, resolve_url
 from cvtool.download.extract import extract, install
 from cvtool.download.fetch import FetchResult, fetch
 
@@ -26,7 +26,7 @@ STATE_DIR = ".cvtool"
 
 @dataclass
 class DatasetDownload:
-    """What `download_dataset` did. `root` is the path the next stage takes."""
+    """What `download_dataset` did. `root` (also `path`) is the path the next stage takes."""
 
     name: str
     directory: Path
@@ -35,7 +35,12 @@ class DatasetDownload:
     extracted_files: int
     already_done: bool
 
-    def summary(self) -> dict[str, object]:
+    @property
+    def path(self) -> Path:
+        return self.root
+
+    def to_dict(self) -> dict[str, object]:
+        """The download as plain JSON types (`cvtool download DATASET --json`)."""
         return {
             "dataset": self.name,
             "directory": str(self.directory),
@@ -138,4 +143,6 @@ def download_dataset(
     if not keep_archives:
         for result in results:
             result.path.unlink(missing_ok=True)
+    fetched = mib(sum(r.fetched_bytes for r in results))
+    info(f"{spec.name}: {count} files in {directory} ({fetched} fetched); next stage reads {root}")
     return DatasetDownload(spec.name, directory, root, results, count, already_done=False)

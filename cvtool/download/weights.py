@@ -14,9 +14,16 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from cvtool.core.console import make_progress
+from cvtool.core.console import info, make_progress
 from cvtool.core.errors import CvtoolError
-from cvtool.download.catalogue import YOLO_WEIGHTS, Checksum, Source, mirror_base, resolve_url
+from cvtool.download.catalogue import (
+    YOLO_WEIGHTS,
+    Checksum,
+    Source,
+    mib,
+    mirror_base,
+    resolve_url,
+)
 from cvtool.download.fetch import FetchResult, fetch
 
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")  # torch.hub's convention
@@ -105,4 +112,6 @@ def download_weights(
             progress=progress,
             validate=validate,
         )
+    state = "already present" if result.skipped else f"{mib(result.fetched_bytes)} fetched"
+    info(f"{target.name} ({target.library}): {result.path} ({state})")
     return target, result

@@ -19,10 +19,12 @@ from typing import Any
 from cvtool.core.artifacts import ClassInfo, DatasetManifest, atomic_path
 from cvtool.core.errors import CvtoolError
 from cvtool.core.transforms import Preprocess
+from cvtool.core.weights import unreadable_torch_file
 from cvtool.engine.manifest import RunManifest
 
 FORMAT = "cvtool-checkpoint"
 FORMAT_VERSION = 2
+LEGACY_FORMAT_VERSION = 1  # cvtool 0.1: read for evaluation, not for resuming
 
 
 @dataclass
@@ -104,21 +106,38 @@ def read_checkpoint(path: Path, map_location: Any = "cpu") -> dict[str, Any]:
     try:
         raw = torch.load(path, map_location=map_location, weights_only=True)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError) as e:
-        raise CvtoolError(
-            f"checkpoint {path} is corrupt or not a PyTorch file ({str(e).splitlines()[0]})"
-        ) from None
+        raise unreadable_torch_file(path, e, "checkpoint") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise CvtoolError(
             f"{path} is not a cvtool checkpoint",
             "pass a checkpoint written by `cvtool train` (checkpoints/best.pt or last.pt)",
         )
-    if raw.get("format_version") != FORMAT_VERSION:
+    if raw.get("format_version") == LEGACY_FORMAT_VERSION:
+        raw["run"] = _legacy_manifest(raw)
+    elif raw.get("format_version") != FORMAT_VERSION:
         raise CvtoolError(
             f"checkpoint {path} has unsupported version {raw.get('format_version')} "
-            f"(this cvtool reads version {FORMAT_VERSION})",
+            f"(this cvtool reads versions {LEGACY_FORMAT_VERSION} and {FORMAT_VERSION})",
             "use a checkpoint written by this version of cvtool",
         )
     return raw
+
+
+def _legacy_manifest(raw: dict[str, Any]) -> dict[str, Any]:
+    """The run manifest of a version-1 checkpoint, which stored its description as top-level
+    keys: enough to rebuild, evaluate and apply the model (its options are not replayable)."""
+    best = raw.get("best") or {}
+    return RunManifest(
+        model=raw["model_name"],
+        model_kwargs=dict(raw["model_kwargs"]),
+        task=raw["task"],
+        dataset=raw["dataset"],
+        classes=list(raw["classes"]),
+        ignore_index=int(raw["ignore_index"]),
+        preprocess=dict(raw["preprocess"]),
+        epochs_completed=int(raw.get("epoch", 0)),
+        best=dict(best),
+    ).to_dict()
 
 
 def checkpoint_manifest(raw: dict[str, Any], path: Path) -> RunManifest:

@@ -42,6 +42,8 @@ OPTIM_DEFAULTS: dict[str, Any] = {
     "scheduler": "none",
     "label_smoothing": 0.0,
 }
+# Loggers besides history.csv, which is always written (`cvtool.engine.loggers`).
+LOGGERS = ("csv", "tensorboard", "wandb")
 # Where and how a run is written, not what it trains: not part of a run's recorded options.
 RUN_CONTROLS = ("out", "resume", "overwrite")
 _INTS = ("epochs", "batch_size", "seed", "workers", "patience", "threads")
@@ -129,6 +131,7 @@ class TrainConfig:
     resume: bool = False
     overwrite: bool = False
     wandb: str | None = None
+    logger: str = "csv"
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -141,6 +144,8 @@ class TrainConfig:
             if value != "default":
                 setattr(self, key, parse_size(value, key))
         self.mean, self.std = _triple(self.mean, "mean"), _triple(self.std, "std")
+        if isinstance(self.logger, (list, tuple)):
+            self.logger = ",".join(self.logger)
         if isinstance(self.class_weights, (list, tuple)):
             self.class_weights = ",".join(str(w) for w in self.class_weights)
 
@@ -194,7 +199,19 @@ class TrainConfig:
                 raise ParameterError(
                     f"{name} must be one of {', '.join(valid)}, got {getattr(self, name)!r}", name
                 )
+        unknown = sorted(self.loggers - set(LOGGERS))
+        if unknown:
+            raise ParameterError(
+                f"logger must be among {', '.join(LOGGERS)} (comma-separated), got {self.logger!r}",
+                "logger",
+            )
         self.preprocess.validate()
+
+    @property
+    def loggers(self) -> set[str]:
+        """The loggers to write: `logger`'s names, and `wandb` when a W&B project is set."""
+        names = {n.strip() for n in str(self.logger).split(",") if n.strip()}
+        return names | ({"wandb"} if self.wandb else set())
 
     @property
     def preprocess(self) -> Preprocess:

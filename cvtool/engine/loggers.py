@@ -1,9 +1,15 @@
-"""Per-epoch logging: `history.csv` (always) and Weights & Biases (optional extra)."""
+"""Per-epoch logging: `history.csv` (always), TensorBoard and Weights & Biases (optional extras).
+
+`TrainConfig.logger` picks them: `csv` (history.csv only), `tensorboard`, `wandb`, or a comma
+list. TensorBoard event files go to `RUN/tensorboard/`, so `tensorboard --logdir runs` shows
+every run under `runs/`, named by its path.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +60,43 @@ class WandbLogger:
 
     def close(self) -> None:
         self.run.finish()
+
+
+def import_tensorboard() -> Any:
+    """torch's `SummaryWriter`, or a CvtoolError saying how to install TensorBoard."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise CvtoolError(
+            "TensorBoard logging needs the tensorboard package",
+            "pip install 'cvtool[tensorboard]'",
+            param="logger",
+        ) from None
+    return SummaryWriter
+
+
+def scalar_tag(key: str) -> str:
+    """`train_loss` -> `loss/train` (train and val curves side by side); others as they are."""
+    split, _, metric = key.partition("_")
+    return f"{metric}/{split}" if split in ("train", "val") and metric else key
+
+
+class TensorBoardLogger:
+    """Writes each epoch's numbers as scalars and, when `images` is given, the image it
+    returns (`(H, W, 3)` uint8, e.g. validation images with their predicted masks)."""
+
+    def __init__(self, log_dir: Path, images: Callable[[], Any] | None = None) -> None:
+        self.writer = import_tensorboard()(log_dir=str(log_dir))
+        self.images = images
+
+    def log(self, row: dict[str, Any]) -> None:
+        epoch = int(row["epoch"])
+        for key, value in row.items():
+            if key != "epoch" and isinstance(value, int | float):
+                self.writer.add_scalar(scalar_tag(key), value, epoch)
+        if self.images is not None:
+            self.writer.add_image("val/predictions", self.images(), epoch, dataformats="HWC")
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()

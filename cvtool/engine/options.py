@@ -81,6 +81,11 @@ def resume_config(run_dir: str | Path, **overrides: Any) -> TrainConfig:
 
     last = last_checkpoint(Path(run_dir))
     run = checkpoint_manifest(read_checkpoint(last), last)
+    if not run.options:
+        raise CvtoolError(
+            f"{last} was written by cvtool 0.1 and records no options, so it cannot be resumed",
+            "train a new run; the checkpoint can still be evaluated and applied",
+        )
     model = overrides.pop("model", run.model)
     if model != run.model:
         raise CvtoolError(

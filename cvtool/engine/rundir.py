@@ -3,8 +3,8 @@
 Resume rules: a run continues with the options it was trained with. `epochs` may grow (the
 schedule is rebuilt for the new total, see `cvtool.engine.optim`); `data` may point elsewhere
 (a moved dataset: its classes must be the same), and `device`, `workers`, `threads`, `cache`,
-`augment_device` and `wandb` say where and how the run is computed or logged, not what it
-trains. Every other option must be equal.
+`augment_device`, `wandb` and `logger` say where and how the run is computed or logged, not what
+it trains. Every other option must be equal.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from cvtool.core.errors import CvtoolError
+from cvtool.core.layout import dataset_parts
+from cvtool.core.outputs import check_out_not_input
 from cvtool.core.rundirs import next_run_dir
 from cvtool.engine import distributed
 from cvtool.engine.config import TrainConfig
@@ -22,7 +24,7 @@ from cvtool.engine.manifest import RUN_MANIFEST, RunManifest
 STAGE = "train"
 # Options that may differ from the recorded ones when a run is resumed (see the module doc).
 MAY_CHANGE_ON_RESUME = (
-    "epochs", "data", "device", "workers", "wandb", "threads", "cache", "augment_device",
+    "epochs", "data", "device", "workers", "wandb", "logger", "threads", "cache", "augment_device",
 )  # fmt: skip
 
 
@@ -50,8 +52,7 @@ def last_checkpoint(run_dir: Path) -> Path:
 def check_new_run_dir(out: Path, data: Path, overwrite: bool) -> None:
     """Refuse an output dir that holds the dataset, holds something else, or holds a run that
     `overwrite` does not allow replacing."""
-    if out.resolve() == data or out.resolve() in data.parents:
-        raise CvtoolError(f"output directory {out} would contain the dataset {data}", param="out")
+    check_out_not_input(out, {"data": dataset_parts(data)})
     if out.exists() and not out.is_dir():
         raise CvtoolError(f"output {out} exists and is not a directory", param="out")
     if not (out.is_dir() and any(out.iterdir())):

@@ -26,7 +26,7 @@ from cvtool.engine.checkpoint import checkpoint_manifest, read_checkpoint
 from cvtool.engine.class_weights import class_weights
 from cvtool.engine.config import TrainConfig
 from cvtool.engine.data import Dataset, label_stats, open_dataset
-from cvtool.engine.loggers import import_wandb
+from cvtool.engine.loggers import import_tensorboard, import_wandb
 from cvtool.engine.losses import build_loss
 from cvtool.engine.manifest import RunManifest
 from cvtool.engine.optim import build_optimizer, build_scheduler
@@ -175,8 +175,10 @@ def setup_run(config: TrainConfig, ctx: distributed.DistContext) -> RunSetup:
     cfg = config.resolved()
     cfg = replace(cfg, out=run_dir_for(cfg))
     dataset, resumed = _check(cfg)
-    if cfg.wandb and ctx.is_main:
+    if "wandb" in cfg.loggers and ctx.is_main:
         import_wandb()  # fail before any work when the extra is missing
+    if "tensorboard" in cfg.loggers and ctx.is_main:
+        import_tensorboard()
     assert cfg.data is not None and cfg.optimizer and cfg.scheduler and cfg.lr
     cuda = ctx.device.type == "cuda"
 

@@ -18,10 +18,12 @@ Modules: `setup` (run dir checks, loaders, model, optimizer), `loop` (one epoch)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cvtool.core.locks import output_lock
 from cvtool.core.threads import set_threads
 from cvtool.engine import distributed
 from cvtool.engine.config import TrainConfig
@@ -68,7 +70,11 @@ def train(config: TrainConfig, callbacks: Sequence[EpochCallback] = ()) -> Train
     set_threads(config.threads)
     ctx = distributed.setup(config.device)
     try:
-        return fit(setup_run(config, ctx), callbacks)
+        run = setup_run(config, ctx)
+        assert run.cfg.out is not None
+        # One writer per run dir: a second run or resume of it is refused while this one runs.
+        with output_lock(run.cfg.out) if ctx.is_main else nullcontext():
+            return fit(run, callbacks)
     finally:
         distributed.teardown()
 

@@ -1,5 +1,6 @@
 """What rank 0 writes after each epoch: `checkpoints/last.pt` (and `best.pt` when the score
-improved), `history.csv` (and the optional W&B log), `plots/curves.png` and `run.json`.
+improved), `history.csv` (and the optional TensorBoard and W&B logs), `plots/curves.png` and
+`run.json`.
 
 The curves are redrawn at most every `PLOT_INTERVAL_S` seconds and after the last epoch (a
 redraw costs about 0.4 s, a quarter of an epoch of the demo's U-Net)."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
+from functools import partial
 from typing import Any
 
 from cvtool.core.artifacts import atomic_path
@@ -16,9 +18,10 @@ from cvtool.core.console import info
 from cvtool.core.provenance import invocation, utc_now, versions
 from cvtool.engine.checkpoint import save_checkpoint
 from cvtool.engine.curves import plot_history
-from cvtool.engine.loggers import CsvLogger, WandbLogger
+from cvtool.engine.loggers import CsvLogger, TensorBoardLogger, WandbLogger
 from cvtool.engine.manifest import RunManifest
 from cvtool.engine.monitor import Monitor
+from cvtool.engine.samples import prediction_grid
 from cvtool.engine.setup import RunSetup
 
 PLOT_INTERVAL_S = 10.0
@@ -57,8 +60,13 @@ class RunWriter:
         assert out is not None
         self.out = out
         self.loggers: list[Any] = [CsvLogger(out / "history.csv", history)]
-        if run.cfg.wandb:
-            self.loggers.append(WandbLogger(run.cfg.wandb, out, run.cfg.to_dict()))
+        loggers = run.cfg.loggers
+        if "tensorboard" in loggers:
+            images = partial(prediction_grid, run) if run.segmentation else None
+            self.loggers.append(TensorBoardLogger(out / "tensorboard", images))
+        if "wandb" in loggers:
+            project = run.cfg.wandb or "cvtool"
+            self.loggers.append(WandbLogger(project, out, run.cfg.to_dict()))
         self.history = history  # the list `fit` appends to
         self._plotted = (len(history), -math.inf)  # (epochs drawn, when)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,10 @@ import numpy as np
 
 from cvtool.core.artifacts import IGNORE_INDEX, read_json, staged_output_dir
 from cvtool.core.errors import CvtoolError, ParameterError
-from cvtool.core.images import image_size
+from cvtool.core.images import decoded_size
 from cvtool.core.palette import class_colors, voc_classes
 from cvtool.core.parallel import parallel_map
+from cvtool.formats.cocoseg import Segmentation, check_segmentation
 from cvtool.formats.layout import (
     PreparedDataset,
     check_unique_stems,
@@ -30,10 +31,9 @@ from cvtool.formats.layout import (
     save_segmentation_dataset,
     write_sample,
 )
-from cvtool.formats.splits import random_split
+from cvtool.formats.splits import split_by_classes
 
 CROWD_MODES = ("ignore", "class", "skip")
-Segmentation = list[list[float]] | dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class CocoIndex:
     images: dict[int, dict[str, Any]]
     categories: dict[str, int]  # name -> category id
     annotations: list[dict[str, Any]]
+    duplicates: dict[str, list[int]] = field(default_factory=dict)  # name -> its category ids
 
 
 def load_coco(path: Path) -> CocoIndex:
@@ -74,12 +75,35 @@ def load_coco(path: Path) -> CocoIndex:
             }
             for im in data["images"]
         }
-        categories = {str(c["name"]): int(c["id"]) for c in data["categories"]}
+        ids_by_name: dict[str, list[int]] = {}
+        for c in data["categories"]:
+            ids_by_name.setdefault(str(c["name"]), []).append(int(c["id"]))
         for ann in data["annotations"]:
             ann["image_id"], ann["category_id"] = int(ann["image_id"]), int(ann["category_id"])
     except (KeyError, TypeError, ValueError) as e:
         raise CvtoolError(f"{path}: malformed entry, missing or bad field {e}") from None
-    return CocoIndex(images, categories, data["annotations"])
+    categories = {name: ids[0] for name, ids in ids_by_name.items()}
+    duplicates = {name: ids for name, ids in ids_by_name.items() if len(ids) > 1}
+    return CocoIndex(images, categories, data["annotations"], duplicates)
+
+
+def check_class_names(index: CocoIndex, classes: Sequence[str], path: Path) -> None:
+    """Refuse requested classes that are not in the file, or that name two categories (one of
+    them would silently lose its annotations)."""
+    missing = [c for c in classes if c not in index.categories]
+    if missing:
+        raise CvtoolError(
+            f"classes {missing} are not in {path}",
+            f"available: {', '.join(sorted(index.categories))}",
+            param="classes",
+        )
+    for name in classes:
+        if name in index.duplicates:
+            ids = " and ".join(map(str, index.duplicates[name]))
+            raise CvtoolError(
+                f"{path}: categories {ids} are both named {name!r}",
+                "rename one of them in the file, or give both annotations one category id",
+            )
 
 
 def resolve_priority(classes: Sequence[str], priority: Sequence[str] | None) -> list[str]:
@@ -93,26 +117,6 @@ def resolve_priority(classes: Sequence[str], priority: Sequence[str] | None) -> 
     if len(set(priority)) != len(priority):
         raise ParameterError(f"class priority lists a class twice: {priority}", "priority")
     return priority + [c for c in classes if c not in priority]
-
-
-def _check_segmentation(seg: Any, height: int, width: int, where: str) -> Segmentation | None:
-    """Validate one segmentation; drop polygons under 3 points (None if nothing is left).
-
-    pycocotools reads a 4-number polygon as a box and rejects shorter ones, so they are
-    removed here rather than mis-rasterised.
-    """
-    if isinstance(seg, list):
-        if not all(isinstance(p, list) and len(p) % 2 == 0 for p in seg):
-            raise CvtoolError(f"{where}: polygons must be lists of x,y pairs")
-        polygons = [[float(v) for v in p] for p in seg if len(p) >= 6]
-        return polygons or None
-    if isinstance(seg, dict) and "counts" in seg and "size" in seg:
-        if [int(v) for v in seg["size"]] != [height, width]:
-            raise CvtoolError(
-                f"{where}: RLE size {seg['size']} does not match the image size [{height}, {width}]"
-            )
-        return seg
-    raise CvtoolError(f"{where}: segmentation is neither polygons nor RLE")
 
 
 def _to_rle(seg: Segmentation, height: int, width: int) -> dict[str, Any]:
@@ -151,7 +155,7 @@ def render_mask(job: CocoImageJob) -> np.ndarray:
 
 
 def _prepare_image(job: CocoImageJob, out_dir: str, colors: np.ndarray) -> np.ndarray:
-    size = image_size(job.src)
+    size = decoded_size(job.src)
     if size != (job.width, job.height):
         raise CvtoolError(
             f"image {job.src} is {size[0]}x{size[1]} but the annotations say "
@@ -178,12 +182,12 @@ def build_jobs(
         if class_id is None:
             continue
         image = index.images.get(ann["image_id"])
-        where = f"{annotations_path}: annotation {ann.get('id', '?')}"
+        where = f"{annotations_path}: annotation {ann.get('id', '?')} (image {ann['image_id']})"
         if image is None:
             raise CvtoolError(f"{where} refers to image id {ann['image_id']}, not in 'images'")
         if "segmentation" not in ann:
             raise CvtoolError(f"{where} has no segmentation (boxes-only annotations)")
-        seg = _check_segmentation(ann["segmentation"], image["height"], image["width"], where)
+        seg = check_segmentation(ann["segmentation"], image["height"], image["width"], where)
         per_image.setdefault(ann["image_id"], [])
         if seg is None:
             stats["degenerate_polygons_dropped"] += 1
@@ -244,13 +248,7 @@ def prepare_coco(
     if not images.is_dir():
         raise CvtoolError(f"images directory not found: {images}")
     index = load_coco(annotations)
-    missing = [c for c in classes if c not in index.categories]
-    if missing:
-        raise CvtoolError(
-            f"classes {missing} are not in {annotations}",
-            f"available: {', '.join(sorted(index.categories))}",
-            param="classes",
-        )
+    check_class_names(index, classes, annotations)
     order = resolve_priority(classes, priority)
     class_ids = {index.categories[name]: i + 1 for i, name in enumerate(classes)}
     paint_rank = {classes.index(name) + 1: -rank for rank, name in enumerate(order)}
@@ -270,7 +268,6 @@ def prepare_coco(
 
     class_infos = voc_classes(["background", *classes])
     colors = class_colors(class_infos)
-    splits = random_split([j.file_name for j in jobs], split, seed)
     with staged_output_dir(out, overwrite) as staging:
         work = functools.partial(_prepare_image, out_dir=str(staging), colors=colors)
         counts = dict(
@@ -280,6 +277,7 @@ def prepare_coco(
                 strict=True,
             )
         )
+        splits = split_by_classes(counts, len(class_infos), split, seed)
         names = [c.name for c in class_infos]
         manifest = save_segmentation_dataset(
             staging,

@@ -15,6 +15,7 @@ from cvtool.core.artifacts import (
 )
 from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.images import is_image_file, link_or_copy, load_pixels
+from cvtool.core.outputs import is_hidden, visible
 from cvtool.core.palette import voc_classes
 from cvtool.core.parallel import parallel_map
 from cvtool.formats.layout import IMAGES_DIR, PreparedDataset
@@ -35,14 +36,14 @@ def scan(root: Path) -> tuple[dict[str, str], list[str], int]:
     the number of non-image files ignored."""
     if not root.is_dir():
         raise CvtoolError(f"image folder not found: {root}")
-    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    class_dirs = [p for p in visible(root) if p.is_dir()]
     if not class_dirs:
         raise CvtoolError(f"{root} has no class subfolders", "expected ROOT/<class>/<image> files")
     items: dict[str, str] = {}
     empty: list[str] = []
     ignored = 0
     for class_dir in class_dirs:
-        files = [p for p in class_dir.rglob("*") if p.is_file()]
+        files = [p for p in class_dir.rglob("*") if p.is_file() and not is_hidden(p, root)]
         images = [p for p in files if is_image_file(p)]
         ignored += len(files) - len(images)
         if not images:

@@ -17,7 +17,7 @@ import numpy as np
 
 from cvtool.core.artifacts import IGNORE_INDEX, RGB
 from cvtool.core.errors import CvtoolError
-from cvtool.core.images import check_same_size, image_size, load_pixels
+from cvtool.core.images import check_same_size, decoded_size, load_pixels
 from cvtool.core.parallel import parallel_map
 from cvtool.formats.layout import write_sample
 
@@ -114,7 +114,7 @@ def _prepare_pair(
 ) -> tuple[np.ndarray, int, Counter[str]]:
     decoded = decoder.decode_file(pair.label)
     check_same_size(
-        pair.label, decoded.mask.shape, pair.image, image_size(pair.image)[::-1], "label"
+        pair.label, decoded.mask.shape, pair.image, decoded_size(pair.image)[::-1], "label"
     )
     counts = write_sample(
         Path(out_dir), Path(pair.image), pair.name, decoded.mask, colors, ignore_color

@@ -4,7 +4,8 @@ Accepted layouts under `root`:
 - devkit: `JPEGImages/` + `SegmentationClass/` (palette or greyscale index PNGs, or RGB masks in
   the VOC colour map), splits from `ImageSets/Segmentation/{train,val,test}.txt` when present,
   classes from `class_names.txt` when present (labelme exports), else the 21 VOC classes;
-- pairs: `<n>_image.<ext>` next to `<n>_target.png` (RGB or index masks), split at random.
+- pairs: `<n>_image.<ext>` next to `<n>_target.png` (RGB or index masks), split by
+  fractions (stratified by the classes each image holds).
 Value 255 (colour 224,224,192: the object boundaries) is ignore; other values or colours that
 match no class become ignore too and are counted.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from cvtool.core.artifacts import IGNORE_INDEX, RGB, SPLITS, staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.images import is_image_file
+from cvtool.core.outputs import visible
 from cvtool.core.palette import class_colors, voc_classes, voc_colors
 from cvtool.formats.labels import UNKNOWN, LabelDecoder, Pair, write_pairs
 from cvtool.formats.layout import (
@@ -26,7 +28,7 @@ from cvtool.formats.layout import (
     pixel_counts_per_split,
     save_segmentation_dataset,
 )
-from cvtool.formats.splits import random_split
+from cvtool.formats.splits import split_by_classes
 
 VOC_CLASSES = (
     "background",
@@ -92,7 +94,7 @@ def _devkit(root: Path) -> VocLayout:
         }
         stems = sorted({stem for ids in official.values() for stem in ids})
     else:
-        stems = sorted(p.stem for p in masks_dir.iterdir() if p.suffix.lower() == ".png")
+        stems = sorted(p.stem for p in visible(masks_dir) if p.suffix.lower() == ".png")
     pairs = []
     for stem in stems:
         mask = masks_dir / f"{stem}.png"
@@ -107,7 +109,7 @@ def _devkit(root: Path) -> VocLayout:
 
 def _pairs(root: Path) -> VocLayout:
     pairs = []
-    for target in sorted(root.glob("*_target.png")):
+    for target in visible(root, "*_target.png"):
         prefix = target.name[: -len("_target.png")]
         images = [p for p in root.glob(f"{prefix}_image.*") if is_image_file(p)]
         if not images:
@@ -121,7 +123,7 @@ def find_layout(root: Path) -> VocLayout:
         raise CvtoolError(f"VOC root not found: {root}")
     if (root / "SegmentationClass").is_dir() and (root / "JPEGImages").is_dir():
         return _devkit(root)
-    if any(root.glob("*_target.png")):
+    if visible(root, "*_target.png"):
         return _pairs(root)
     raise CvtoolError(
         f"{root} is not a VOC folder: expected JPEGImages/ + SegmentationClass/ (VOCdevkit/VOC2012)"
@@ -153,7 +155,7 @@ def prepare_voc(
     """Prepare a segmentation directory at `out` from a VOC-style folder.
 
     Official splits are kept unless `split` fractions are given (or there are none: then
-    0.7/0.15/0.15 at random by `seed`).
+    0.7/0.15/0.15), which split the images by `seed`, stratified by the classes they hold.
 
     >>> prepare_voc(Path("VOCdevkit/VOC2012"), Path("data/voc"))  # doctest: +SKIP
     """
@@ -162,13 +164,11 @@ def prepare_voc(
     if not layout.pairs:
         raise CvtoolError(f"{root}: no images with masks found")
     check_unique_stems((p.name for p in layout.pairs), str(root))
-    if layout.official_splits is not None and split is None:
-        splits = {s: layout.official_splits.get(s, []) for s in SPLITS}
-        split_source = "official"
-    else:
-        fractions = split or (0.7, 0.15, 0.15)
-        splits = random_split([p.name for p in layout.pairs], fractions, seed)
-        split_source = f"random {','.join(map(str, fractions))} seed {seed}"
+    official = layout.official_splits if split is None else None
+    fractions = split or (0.7, 0.15, 0.15)
+    split_source = (
+        "official" if official is not None else f"stratified {','.join(map(str, fractions))}"
+    )
     k = len(layout.class_names)
     classes = voc_classes(layout.class_names)
     colors = class_colors(classes)
@@ -176,6 +176,11 @@ def prepare_voc(
         stats = write_pairs(
             staging, layout.pairs, voc_decoder(k), colors, BOUNDARY_COLOR, workers, "voc"
         )
+        if official is not None:
+            splits = {s: official.get(s, []) for s in SPLITS}
+        else:
+            splits = split_by_classes(stats.counts, k, fractions, seed)
+            split_source += f" seed {seed}"
         manifest = save_segmentation_dataset(
             staging,
             classes,

@@ -17,13 +17,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from cvtool.core.artifacts import (
-    ClassInfo,
-    read_json,
-    staged_output_dir,
-)
+from cvtool.core.artifacts import ClassInfo, staged_output_dir
 from cvtool.core.errors import CvtoolError, ParameterError
-from cvtool.core.evaldir import FAILURES_DIR, METRICS_FILE, EvalOutcome, EvalSettings
+from cvtool.core.evaldir import (
+    FAILURES_DIR,
+    METRICS_FILE,
+    EvalOutcome,
+    EvalSettings,
+    read_metrics,
+)
 from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
 from cvtool.core.palette import class_colors, colorize
@@ -38,6 +40,8 @@ from cvtool.segment.split import EvalSplit, SplitItem, load_split
 
 # (items, label masks (B, H, W), probabilities (B, C, H, W) or None, predicted ids (B, H, W))
 Batch = tuple[Sequence[SplitItem], Any, Any, Any]
+# What merging reads from each shard's metrics.json.
+MERGED_FIELDS = ("split", "dataset", "source", "classes", "settings", "failures")
 
 
 class Failure(NamedTuple):
@@ -190,9 +194,9 @@ def merge_evaluations(
     dirs = [Path(d) for d in shard_dirs]
     if len(dirs) < 2:
         raise ParameterError("merging needs at least two shard eval directories", "shard_dirs")
-    metas = [read_json(d / METRICS_FILE, "eval metrics") for d in dirs]
+    metas = [read_metrics(d, *MERGED_FIELDS) for d in dirs]
     for d, meta in zip(dirs, metas, strict=True):
-        if meta.get("task", "segmentation") != "segmentation":
+        if meta["task"] != "segmentation":
             raise CvtoolError(
                 f"{d / METRICS_FILE} is a {meta.get('task')} evaluation; only the shards of a "
                 "segmentation evaluation can be merged"

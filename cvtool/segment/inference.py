@@ -72,10 +72,7 @@ def evaluate_segmentation(
     title: str,
 ) -> EvalOutcome:
     """Score a loaded segmentation checkpoint on `split` of `data_dir` into the eval dir `out`."""
-    from cvtool.engine.checkpoint import check_classes
-
     eval_split = load_split(data_dir, split, shard=shard)
-    check_classes(checkpoint, eval_split.manifest, data_dir)
     name = split if shard is None else f"{split}.shard{shard[0]}of{shard[1]}"
     batches = model_batches(checkpoint, eval_split, inference, settings.cache, name)
     return run_evaluation(out, eval_split, batches, True, source, settings, shard, title)

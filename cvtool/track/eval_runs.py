@@ -13,15 +13,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_write_json, atomic_write_text
+from cvtool.core.artifacts import atomic_write_json, atomic_write_text, read_json
+from cvtool.core.compare import EvalKind, EvalRow
 from cvtool.core.console import note, track
 from cvtool.core.errors import CvtoolError
+from cvtool.core.outputs import visible
 from cvtool.core.provenance import provenance
 from cvtool.track.evaluate import COMBINED, SUMMARY_FIELDS, load_ground_truth, score_tracker
 from cvtool.track.mot import SeqInfo, find_sequences
 from cvtool.track.motmetrics_check import combine_counts, scores_from_counts
 from cvtool.track.run import DETECTIONS_DIR
 
+SUMMARY_FILE = "summary.json"
+# What an evaluation writes; in a run folder, the tracker folders stay beside them.
+OUTPUTS = ("metrics.csv", SUMMARY_FILE, "plots")
 # Where TrackEval's and motmetrics' definitions coincide (same matches, same counting).
 CROSS_CHECKED = ("MOTA", "IDF1", "IDSW", "FP", "FN")
 CROSS_CHECK_NOTE = (
@@ -44,16 +49,13 @@ def discover_trackers(run_dirs: list[Path]) -> dict[str, Path]:
         run_dir = Path(run_dir)
         if not run_dir.is_dir():
             raise CvtoolError(f"run directory {run_dir} does not exist")
-        if any(run_dir.glob("*.txt")):
+        if visible(run_dir, "*.txt"):
             folders = [run_dir]
         else:
             folders = sorted(
                 p
-                for p in run_dir.iterdir()
-                if p.is_dir()
-                and not p.name.startswith(".")
-                and p.name != DETECTIONS_DIR
-                and any(p.glob("*.txt"))
+                for p in visible(run_dir)
+                if p.is_dir() and p.name != DETECTIONS_DIR and visible(p, "*.txt")
             )
         if not folders:
             raise CvtoolError(
@@ -75,7 +77,7 @@ def default_output(run_dirs: list[Path]) -> Path:
     """The first run folder (it holds `<tracker>/`); a bare tracker folder is left untouched, so
     it needs an explicit output folder."""
     first = Path(run_dirs[0])
-    if not first.is_dir() or not any(first.glob("*.txt")):
+    if not first.is_dir() or not visible(first, "*.txt"):
         return first  # a missing folder is reported by `discover_trackers`
     raise CvtoolError(
         f"{first} is a folder of tracker results, not a run folder; the evaluation is not "
@@ -92,7 +94,7 @@ def select_sequences(
     if names:
         return find_sequences(gt_root, names)
     all_seqs = find_sequences(gt_root)
-    stems = {p.stem for folder in trackers.values() for p in folder.glob("*.txt")}
+    stems = {p.stem for folder in trackers.values() for p in visible(folder, "*.txt")}
     seqs = [s for s in all_seqs if s.name in stems]
     if not seqs:
         raise CvtoolError(
@@ -171,7 +173,7 @@ def _write(report: EvalReport, trackers: dict[str, Path], gt_root: Path, plot: b
     try:
         atomic_write_text(report.out / "metrics.csv", metrics_csv(report.table))
         atomic_write_json(
-            report.out / "summary.json",
+            report.out / SUMMARY_FILE,
             {
                 "gt": str(gt_root),
                 "trackers": {k: str(v) for k, v in trackers.items()},
@@ -201,3 +203,19 @@ def _write(report: EvalReport, trackers: dict[str, Path], gt_root: Path, plot: b
                 f"motmetrics differs from TrackEval for {tracker} on "
                 f"{', '.join(check['differences'])} (see summary.json cross_check)"
             )
+
+
+def _compared_rows(directory: Path) -> list[EvalRow]:
+    """One row per tracker of a `track eval` folder (its combined scores), for `compare`."""
+    summary = read_json(directory / SUMMARY_FILE, "tracking evaluation")
+    if not isinstance(summary.get("combined"), dict):
+        raise CvtoolError(f"{directory / SUMMARY_FILE} holds no combined tracker scores")
+    gt = "/".join(Path(str(summary.get("gt", ""))).parts[-2:])  # e.g. MOT17/train
+    context = {"gt": gt, "sequences": len(summary["sequences"])}
+    return [
+        EvalRow(tracker, context, values, directory, f"{directory}:{tracker}")
+        for tracker, values in summary["combined"].items()
+    ]
+
+
+TRACKING_KIND = EvalKind(SUMMARY_FILE, "track eval", lambda _: "tracking", _compared_rows)

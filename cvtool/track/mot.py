@@ -18,6 +18,7 @@ import numpy as np
 from cvtool.core.artifacts import atomic_write_text
 from cvtool.core.console import note
 from cvtool.core.errors import CvtoolError
+from cvtool.core.outputs import visible
 
 MOT_COLUMNS = 10
 FRAME, ID, X, Y, W, H, CONF = range(7)
@@ -223,7 +224,7 @@ def find_sequences(root: Path, names: list[str] | None = None) -> list[SeqInfo]:
     root = Path(root)
     if not root.is_dir():
         raise CvtoolError(f"MOT root {root} does not exist or is not a directory")
-    available = sorted(p.name for p in root.iterdir() if is_sequence_dir(p))
+    available = [p.name for p in visible(root) if is_sequence_dir(p)]
     if not available:
         raise CvtoolError(
             f"{root} holds no MOTChallenge sequences (folders with seqinfo.ini, det/, gt/ or img1/)"

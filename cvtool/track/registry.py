@@ -12,11 +12,23 @@ array([[ 1. , 10. , 20. , 30. , 60. ,  0.9]])
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cvtool.core.errors import ParameterError
+from cvtool.track.boxmot_config import (
+    BoostTrackConfig,
+    BotSortConfig,
+    BoxmotByteTrackConfig,
+    BoxmotConfig,
+    DeepOcSortConfig,
+    HybridSortConfig,
+    OccluBoostConfig,
+    OcSortConfig,
+    SfSortConfig,
+)
 from cvtool.track.config import ByteTrackConfig, IouTrackerConfig, TrackerConfig
 
 if TYPE_CHECKING:
@@ -24,18 +36,29 @@ if TYPE_CHECKING:
 
 
 class Tracker(Protocol):
-    def update(self, boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        """(N, 4) `x, y, w, h` boxes and (N,) scores -> (M, 6) rows `id, x, y, w, h, score`."""
+    def update(self, boxes: np.ndarray, scores: np.ndarray, *frame: np.ndarray) -> np.ndarray:
+        """(N, 4) `x, y, w, h` boxes and (N,) scores -> (M, 6) rows `id, x, y, w, h, score`.
+        A tracker registered with `frames=True` also takes the frame (H, W, 3 BGR uint8)."""
         ...
 
 
 @dataclass(frozen=True)
 class TrackerSpec:
-    """`factory(config, frame_rate)` returns a fresh tracker whose ids start at 1."""
+    """`factory(config, frame_rate)` returns a fresh tracker whose ids start at 1.
+
+    `frames`: its `update` takes the frame too. `extra`: the optional package it needs (the
+    name of the cvtool extra that installs it), None when the core install has all it needs.
+    """
 
     config: type[TrackerConfig]
     factory: Callable[[Any, float], Tracker]
     summary: str
+    frames: bool = False
+    extra: str | None = None
+
+    def available(self) -> bool:
+        """Whether the package it needs is installed."""
+        return self.extra is None or importlib.util.find_spec(self.extra) is not None
 
 
 def _iou_tracker(config: IouTrackerConfig, frame_rate: float) -> Tracker:
@@ -50,11 +73,36 @@ def _bytetrack(config: ByteTrackConfig, frame_rate: float) -> Tracker:
     return ByteTracker(config, frame_rate=frame_rate)
 
 
+def _boxmot(name: str, config: type[BoxmotConfig], summary: str) -> TrackerSpec:
+    """A registry entry for a motion-only boxmot tracker (the `boxmot` extra)."""
+
+    def factory(settings: BoxmotConfig, frame_rate: float) -> Tracker:
+        from cvtool.track.boxmot_tracker import BoxmotTracker
+
+        return BoxmotTracker(name, settings, frame_rate)
+
+    frames = config.BOXMOT_CLASS not in ("OcSort", "ByteTrack")  # these never look at the frame
+    return TrackerSpec(config, factory, f"{summary} (boxmot extra)", frames=frames, extra="boxmot")
+
+
+# The boxmot trackers that run without appearance weights: name, settings, summary.
+_BOXMOT_TRACKERS = (
+    ("ocsort", OcSortConfig, "OC-SORT, observation-centric Kalman recovery"),
+    ("botsort", BotSortConfig, "BoT-SORT without ReID, camera motion compensated"),
+    ("boosttrack", BoostTrackConfig, "BoostTrack without ReID, boosted scores"),
+    ("deepocsort", DeepOcSortConfig, "Deep OC-SORT without ReID: OC-SORT + CMC"),
+    ("hybridsort", HybridSortConfig, "Hybrid-SORT without ReID, confidence cues"),
+    ("occluboost", OccluBoostConfig, "OccluBoost without ReID, track confirmation"),
+    ("sfsort", SfSortConfig, "SFSORT, matching without a motion model"),
+    ("boxmot-bytetrack", BoxmotByteTrackConfig, "boxmot's ByteTrack"),
+)
+
 TRACKERS: dict[str, TrackerSpec] = {
     "iou": TrackerSpec(IouTrackerConfig, _iou_tracker, "IoU matching only (the naive baseline)"),
     "bytetrack": TrackerSpec(
         ByteTrackConfig, _bytetrack, "ultralytics BYTETracker (Kalman motion, two-stage matching)"
     ),
+    **{entry[0]: _boxmot(*entry) for entry in _BOXMOT_TRACKERS},
 }
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from cvtool.core.artifacts import atomic_path
-from cvtool.core.errors import CvtoolError
 from cvtool.core.palette import voc_colormap
+from cvtool.core.video import VideoWriter
+from cvtool.track.frames import read_bgr
 from cvtool.track.mot import ID, SeqInfo, frame_offsets
 
 _COLORS = voc_colormap(256)[1:]  # skip black
@@ -20,36 +21,32 @@ def id_color(track_id: int) -> tuple[int, int, int]:
     return b, g, r
 
 
+def video_rate(frame_rate: float) -> Fraction:
+    """A frame rate as the exact fraction a video container stores (29.97 -> 2997/100)."""
+    return Fraction(frame_rate).limit_denominator(1001)
+
+
+def write_bgr(writer: VideoWriter, image: np.ndarray) -> None:
+    """Append a BGR frame to a video (`VideoWriter` takes RGB)."""
+    writer.write(np.ascontiguousarray(image[..., ::-1]))
+
+
 def render_sequence(seq: SeqInfo, rows: np.ndarray, path: Path) -> Path | None:
     """Write an mp4 of the frames present in `img1/` with `rows` drawn; None if no frames."""
-    import cv2
-
     frames = seq.available_frames()
     if not frames:
         return None
     offsets = frame_offsets(rows, seq.length)
-    writer = None
-    with atomic_path(path) as tmp:
-        try:
-            for t in frames:
-                image = cv2.imread(str(seq.frame_path(t)))
-                if image is None:
-                    raise CvtoolError(f"cannot read frame {seq.frame_path(t)}")
-                if writer is None:
-                    h, w = image.shape[:2]
-                    fourcc = cv2.VideoWriter_fourcc(*"mp4v")
-                    writer = cv2.VideoWriter(str(tmp), fourcc, float(seq.frame_rate), (w, h))
-                    if not writer.isOpened():
-                        raise CvtoolError(f"OpenCV cannot write mp4 video to {path}")
-                _draw(image, rows[offsets[t - 1] : offsets[t]])
-                writer.write(image)
-        finally:
-            if writer is not None:
-                writer.release()
+    with VideoWriter(path, video_rate(seq.frame_rate)) as writer:
+        for t in frames:
+            image = read_bgr(seq.frame_path(t))
+            draw_tracks(image, rows[offsets[t - 1] : offsets[t]])
+            write_bgr(writer, image)
     return path
 
 
-def _draw(image: np.ndarray, rows: np.ndarray) -> None:
+def draw_tracks(image: np.ndarray, rows: np.ndarray) -> None:
+    """Draw result rows `frame, id, x, y, w, h, ...` of one frame onto the BGR `image`."""
     import cv2
 
     thickness = max(2, image.shape[0] // 360)  # 3 px at 1080p

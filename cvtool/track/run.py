@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -16,26 +17,35 @@ from cvtool.core.errors import CvtoolError
 from cvtool.core.parallel import parallel_map
 from cvtool.core.provenance import provenance
 from cvtool.track.config import TrackerConfig
+from cvtool.track.frames import SequenceFrames
 from cvtool.track.interpolate import interpolate_gaps
 from cvtool.track.mot import CONF, SeqInfo, frame_offsets, read_mot_txt, write_results
-from cvtool.track.registry import Tracker, checked_config, make_tracker
+from cvtool.track.registry import Tracker, checked_config, make_tracker, tracker_spec
 
 DETECTIONS_DIR = "detections"  # OUT/detections/<sequence>.txt when a detector ran first
 
 
 def track_detections(
-    tracker: Tracker, dets: np.ndarray, length: int, min_det_score: float = 0.0
+    tracker: Tracker,
+    dets: np.ndarray,
+    length: int,
+    min_det_score: float = 0.0,
+    frames: Callable[[int], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, float]:
     """Feed frames 1..length to `tracker`; returns result rows `frame,id,x,y,w,h,score` and the
-    seconds spent inside the tracker (reading and writing excluded)."""
+    seconds spent inside the tracker (reading and writing excluded).
+
+    `frames(t)`: the image of frame t, for a tracker that takes it (`TrackerSpec.frames`).
+    """
     dets = dets[dets[:, CONF] >= min_det_score]
     offsets = frame_offsets(dets, length)
     chunks: list[np.ndarray] = []
     seconds = 0.0
     for t in range(1, length + 1):
         frame = dets[offsets[t - 1] : offsets[t]]
+        image = () if frames is None else (frames(t),)
         start = time.perf_counter()
-        out = tracker.update(frame[:, 2:6], frame[:, CONF])
+        out = tracker.update(frame[:, 2:6], frame[:, CONF], *image)
         seconds += time.perf_counter() - start
         if len(out):
             chunks.append(np.column_stack([np.full(len(out), t), out]))
@@ -97,8 +107,13 @@ def _track_sequence(
     """One sequence with a fresh tracker, written into `staging` (runs in a worker process when
     there are several: everything here is picklable)."""
     seq, dets = job
+    frames = SequenceFrames(seq) if tracker_spec(tracker).frames else None
     rows, seconds = track_detections(
-        make_tracker(tracker, config, seq.frame_rate), dets, seq.length, config.min_det_score
+        make_tracker(tracker, config, seq.frame_rate),
+        dets,
+        seq.length,
+        config.min_det_score,
+        frames,
     )
     rows = interpolate_gaps(rows, interpolate)
     write_results(staging / f"{seq.name}.txt", rows)
@@ -136,6 +151,7 @@ def run_tracker(
     tracker frames per second per sequence) and, with `render`, `videos/<sequence>.mp4`.
     """
     config = checked_config(tracker, config)
+    make_tracker(tracker, config, 30.0)  # a missing package or refused setting fails here, first
     run = TrackingRun(tracker=tracker, out=Path(out) / tracker, config=asdict(config))
     jobs = [
         (seq, read_mot_txt(detections_path(seq, detections), "detection file", length=seq.length))
@@ -159,7 +175,7 @@ def run_tracker(
                 "detections": str(detections) if detections else "public",
                 "interpolate": interpolate,
                 "root": str(seqs[0].path.parent) if seqs else None,
-                **provenance("ultralytics", "lap"),
+                **provenance("ultralytics", "lap", *filter(None, [tracker_spec(tracker).extra])),
             },
         )
     info(f"wrote {len(seqs)} result file(s) to {run.out}")

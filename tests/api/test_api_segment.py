@@ -44,7 +44,7 @@ def test_prepare_shows_progress_when_asked(capfd, tmp_path, shapes_coco) -> None
 
 @pytest.mark.parametrize(
     ("kwargs", "param"),
-    [({"split": "0.8,0.3"}, "split"), ({"classes": [1, 2]}, "classes"), ({"out": None}, "out")],
+    [({"split": "0.8,0.3"}, "split"), ({"classes": [1, 2]}, "classes"), ({"out": 3}, "out")],
 )
 def test_prepare_bad_parameter(tmp_path, shapes_coco, kwargs, param) -> None:
     annotations, images = shapes_coco

@@ -86,13 +86,14 @@ def test_compare_classifier_eval_dirs(cli, evaluated: Path, tmp_path: Path) -> N
     assert result.exit_code == 0, result.stderr
     table = (tmp_path / "cmp" / "comparison.csv").read_text().splitlines()
     assert table[0].startswith("model,split,images,accuracy,macro_f1,ece")
-    assert "**1.0000**" in (tmp_path / "cmp" / "comparison.md").read_text()
+    assert "| **1.0** |" in (tmp_path / "cmp" / "comparison.md").read_text()
 
 
 def test_compare_refuses_mixed_tasks(cli, evaluated: Path, tmp_path: Path) -> None:
     seg = tmp_path / "seg"
     seg.mkdir()
-    (seg / "metrics.json").write_text(json.dumps({"task": "segmentation", "headline": {}}))
+    other = {"task": "segmentation", "images": 1, "headline": {}, "source": {}}
+    (seg / "metrics.json").write_text(json.dumps(other))
     result = cli("compare", evaluated, seg, "--out", tmp_path / "cmp")
     assert result.exit_code == 1
     assert "different tasks" in result.stderr and str(seg) in result.stderr

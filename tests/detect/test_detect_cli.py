@@ -59,10 +59,13 @@ def test_eval_run_dir_finds_its_annotations(cli, tmp_path, tiny_gt_path):
     result = cli("detect", "eval", run, "--no-plots")
     assert result.exit_code == 0, result.stderr
     assert (run / "coco_eval.json").is_file()
-    # the predictions path that `detect run` prints chains to the same run dir
-    (run / "coco_eval.json").unlink()
+    # the predictions path that `detect run` prints chains to the same run dir; an earlier
+    # evaluation there is replaced only with --overwrite, the run's own files are kept
     result = cli("detect", "eval", run / "predictions.json", "--no-plots")
+    assert result.exit_code == 1 and "already holds calibration.json" in result.stderr
+    result = cli("detect", "eval", run / "predictions.json", "--no-plots", "--overwrite")
     assert result.exit_code == 0, result.stderr
+    assert (run / "predictions.json").is_file() and (run / "run.json").is_file()
     assert result.stdout.strip().splitlines()[-1] == str(run)
     assert (run / "coco_eval.json").is_file()
 

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 
 from cvtool.core.console import quiet
 from cvtool.core.errors import CvtoolError, ParameterError
@@ -192,3 +193,34 @@ def test_train_config_sizes_and_values() -> None:
     resolved = TrainConfig("segnet", data=Path("d")).resolved()
     assert resolved.model_kwargs == {"pretrained": True, "weights": None, "freeze_encoder": False}
     assert (resolved.optimizer, resolved.lr, resolved.scheduler) == ("sgd", 0.01, "poly")
+
+
+def test_version_1_checkpoint_loads_but_does_not_resume(tmp_path: Path, seg_data: Path) -> None:
+    """Checkpoints of cvtool 0.1 kept their description as top-level keys: still usable."""
+    from cvtool.engine.checkpoint import load_checkpoint
+    from cvtool.engine.options import resume_config
+    from cvtool.engine.registry import build_model
+
+    model = build_model("unet", 3, width=4)
+    payload = {
+        "format": "cvtool-checkpoint",
+        "format_version": 1,
+        "model_name": "unet",
+        "model_kwargs": {"width": 4},
+        "task": "segmentation",
+        "classes": [{"id": i, "name": n, "color": [i, i, i]} for i, n in enumerate("abc")],
+        "ignore_index": 255,
+        "preprocess": {"size": [16, 24], "crop": None, "mean": [0.5] * 3, "std": [0.25] * 3},
+        "dataset": str(seg_data),
+        "epoch": 3,
+        "model": model.state_dict(),
+        "best": {"epoch": 2, "metric": "val_miou", "value": 0.5},
+    }
+    path = tmp_path / "old" / "checkpoints" / "last.pt"
+    path.parent.mkdir(parents=True)
+    torch.save(payload, path)
+    loaded = load_checkpoint(path)
+    assert (loaded.model_name, loaded.epoch, loaded.task) == ("unet", 3, "segmentation")
+    assert [c.name for c in loaded.classes] == ["a", "b", "c"]
+    with pytest.raises(CvtoolError, match="cannot be resumed"):
+        resume_config(tmp_path / "old", epochs=5)

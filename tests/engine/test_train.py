@@ -170,7 +170,6 @@ def test_cli_bad_input_exits_1(cli, seg_data: Path, cls_data: Path, tmp_path: Pa
         (["unet", "--data", raw, "--out", tmp_path / "a"], "no dataset.json"),
         (["unet", "--data", seg_data, "--out", raw], "already exists and is not empty"),
         (["unet", "--data", seg_data, "--out", raw, "--overwrite"], "not a cvtool run dir"),
-        (["unet", "--data", seg_data, "--out", seg_data.parent], "would contain the dataset"),
         (
             ["unet", "--data", seg_data, "--out", tmp_path / "d", "--class-weights", "1,2"],
             "--class-weights needs 'auto' or 3",
@@ -189,6 +188,8 @@ def test_cli_bad_input_exits_1(cli, seg_data: Path, cls_data: Path, tmp_path: Pa
     for args, message in usage:
         result = cli("train", "unet", "--data", seg_data, "--out", tmp_path / "u", *args)
         assert result.exit_code == 2 and message in result.stderr, result.stderr
+    result = cli("train", "unet", "--data", seg_data, "--out", seg_data.parent, *TINY[:2])
+    assert result.exit_code == 2 and "contains the input --data" in result.stderr
     assert not (tmp_path / "u").exists()
     result = cli("train", "unet")
     assert result.exit_code == 2 and "--data" in result.stderr  # no dataset given

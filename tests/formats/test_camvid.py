@@ -157,7 +157,7 @@ def test_bad_camvid_inputs(tmp_path: Path, cli) -> None:
     Image.fromarray(_label(0, h=3, w=3)).save(root / "test_labels" / "d_L.png")
     result = cli("prepare", "camvid", "--root", root, "--out", tmp_path / "o")
     assert result.exit_code == 1 and "d_L.png is 3x3 but its image" in result.stderr
-    result = cli("prepare", "camvid", "--root", tmp_path, "--out", tmp_path / "o")
+    result = cli("prepare", "camvid", "--root", root / "train", "--out", tmp_path / "o")
     assert result.exit_code == 1 and "is not a CamVid folder" in result.stderr
     (root / "class_dict.csv").unlink()
     result = cli("prepare", "camvid", "--root", root, "--out", tmp_path / "o")

@@ -165,7 +165,7 @@ def test_degenerate_polygons_are_dropped_not_read_as_boxes(coco_builder, tmp_pat
 
 def test_odd_polygon_is_an_error(coco_builder: CocoBuilder, tmp_path: Path) -> None:
     coco_builder.ann(coco_builder.image("e.png"), "dog", [[1, 1, 6, 6, 3]])
-    with pytest.raises(CvtoolError, match=r"instances.json: annotation 1: polygons"):
+    with pytest.raises(CvtoolError, match=r"instances.json: annotation 1 \(image 1\): polygons"):
         prepare_coco(coco_builder.write(), coco_builder.root / "images", ["dog"], tmp_path / "o")
 
 

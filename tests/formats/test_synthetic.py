@@ -56,6 +56,6 @@ def test_prepared_masks_equal_the_visible_truth(tmp_path: Path) -> None:
     out, summary = prepare_demo_dataset(tmp_path, num_images=16, size=64, seed=3, workers=1)
     assert out == tmp_path / "shapes" and summary["images"] == 16
     assert summary["classes"] == ["background", *SHAPES]
-    assert DatasetManifest.load(out).splits == {"train": 11, "val": 3, "test": 2}
+    assert DatasetManifest.load(out).splits == {"train": 11, "val": 2, "test": 3}
     for i, s in enumerate(samples):
         np.testing.assert_array_equal(read_mask(out / "masks" / f"shapes_{i:04d}.png"), s.truth)

@@ -1,6 +1,7 @@
 """Every registered tracker against the same contract, on an easy synthetic sequence.
 
 A new entry in `cvtool.track.registry.TRACKERS` is picked up here without editing this file.
+Trackers of an optional extra that is not installed (boxmot) are skipped.
 """
 
 from __future__ import annotations
@@ -32,18 +33,23 @@ EASY = SyntheticConfig(
     seed=1,
 )
 SEQUENCES = ("EASY-01", "EASY-02")  # the same data twice: ids must restart for the second
+AVAILABLE = [name for name, spec in TRACKERS.items() if spec.available()]
+RUNNABLE = [
+    pytest.param(name, marks=pytest.mark.skipif(not spec.available(), reason=f"no {spec.extra}"))
+    for name, spec in TRACKERS.items()
+]
 
 
 @pytest.fixture(scope="module")
 def easy_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("contract")
     seqs = [write_sequence(root / "data", EASY, name) for name in SEQUENCES]
-    for name in TRACKERS:
+    for name in AVAILABLE:
         run_tracker(seqs, name, root / "runs")
     return root / "data", root / "runs"
 
 
-@pytest.mark.parametrize("name", list(TRACKERS))
+@pytest.mark.parametrize("name", RUNNABLE)
 def test_output_is_valid_and_ids_restart_per_sequence(
     name: str, easy_runs: tuple[Path, Path]
 ) -> None:
@@ -60,7 +66,7 @@ def test_output_is_valid_and_ids_restart_per_sequence(
 def test_every_tracker_scores_well_on_the_easy_sequence(easy_runs: tuple[Path, Path]) -> None:
     data, runs = easy_runs
     report = evaluate_runs([runs], data, runs, cross_check=False, plot=False)
-    assert set(report.table) == set(TRACKERS)
+    assert set(report.table) == set(AVAILABLE)
     for name, scores in report.combined().items():
         assert scores["HOTA"] > 80, name
         assert scores["MOTA"] > 90, name
@@ -73,10 +79,15 @@ def test_config_declares_its_settings(name: str) -> None:
     assert issubclass(spec.config, TrackerConfig) and spec.summary
     for f in fields(spec.config):
         assert f.metadata.get("help"), f"{name}: {f.name} has no help"
-    config = spec.config()
-    hash(config)  # frozen: safe to share between sequences and processes
-    tracker = make_tracker(name, config, frame_rate=30.0)
-    assert tracker.update(np.empty((0, 4)), np.empty(0)).shape[1] == 6
+    hash(spec.config())  # frozen: safe to share between sequences and processes
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_tracker_takes_an_empty_frame(name: str) -> None:
+    spec = TRACKERS[name]
+    tracker = make_tracker(name, spec.config(), frame_rate=30.0)
+    image = (np.zeros((240, 320, 3), np.uint8),) if spec.frames else ()
+    assert tracker.update(np.empty((0, 4)), np.empty(0), *image).shape == (0, 6)
 
 
 def test_settings_shared_between_trackers_have_one_type() -> None:

@@ -2,7 +2,9 @@
 
 Each of the 5 encoder stages ends in a max-pool that returns its indices; the mirrored decoder
 stage max-unpools with those indices to the exact pre-pool size (so odd sizes work) and applies
-the same number of conv-BN-ReLU layers.
+the same number of conv-BN-ReLU layers. The unpooling is written as a scatter (`unpool`), which
+gives the values and gradients of `max_unpool2d` and exports to ONNX and TorchScript with
+dynamic image sizes (the ONNX exporter has no `max_unpool2d`).
 
 >>> model = SegNet(num_classes=12)
 >>> model(torch.randn(1, 3, 45, 61)).shape
@@ -11,7 +13,9 @@ torch.Size([1, 12, 45, 61])
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -21,6 +25,14 @@ from cvtool.core.weights import load_into, load_weights_file, torchvision_state_
 VGG16_BN_URL = "https://download.pytorch.org/models/vgg16_bn-6c64b313.pth"
 # (input channels, output channels, convs) per stage, as in VGG16.
 STAGES = ((3, 64, 2), (64, 128, 2), (128, 256, 3), (256, 512, 3), (512, 512, 3))
+
+
+def unpool(x: torch.Tensor, indices: torch.Tensor, size: Sequence[Any]) -> torch.Tensor:
+    """Max-unpool `x` with the flat `indices` of a max-pool to the pre-pool `size` (H, W)."""
+    n, c = x.shape[:2]
+    h, w = size
+    out = x.new_zeros(n, c, h * w).scatter(2, indices.flatten(2), x.flatten(2))
+    return out.view(n, c, h, w)
 
 
 def _conv_bn_relu(cin: int, cout: int) -> list[nn.Module]:
@@ -58,8 +70,7 @@ class SegNet(nn.Module):
             pooled.append((idx, size))
         for stage in self.decoder:
             idx, size = pooled.pop()
-            x = nn.functional.max_unpool2d(x, idx, 2, 2, output_size=size)
-            x = stage(x)
+            x = stage(unpool(x, idx, size))
         return x
 
     def vgg_state_dict_keys(self) -> dict[str, str]:

@@ -31,9 +31,8 @@ class PadToMultiple(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        ph, pw = -h % self.multiple, -w % self.multiple
-        if ph or pw:
-            x = F.pad(x, [0, pw, 0, ph])
+        # Padding by zero is a no-op; no branch, so a traced export keeps dynamic sizes.
+        x = F.pad(x, [0, -w % self.multiple, 0, -h % self.multiple])
         return self.model(x)[..., :h, :w]
 
 
