@@ -19,10 +19,11 @@ from cvtool.api.params import (
     as_shard,
 )
 from cvtool.api.results import EvalResult
-from cvtool.core.console import quiet
+from cvtool.core.console import note, quiet
 from cvtool.core.device import resolve_device
 from cvtool.core.errors import CvtoolError
 from cvtool.core.inference import Inference
+from cvtool.engine.calibration import stored_calibration
 from cvtool.engine.checkpoint import load_checkpoint, resolve_checkpoint
 from cvtool.segment import evaluate as segment_evaluate
 from cvtool.segment.evaluate import EvalOutcome, EvalSettings
@@ -43,7 +44,8 @@ def evaluate_checkpoint(
 
     Segmentation or classification, as the checkpoint says (see `cvtool.classify.evaluate`
     for classifiers, which take no `shard`). Writes `RUN/eval-SPLIT` by default
-    (`eval-SPLIT-shardIofN` for a shard), prints the headline and per-class tables on stderr,
+    (`eval-SPLIT-shardIofN` for a shard; `eval-SPLIT-raw` when a calibration stored with the
+    run is left out by `settings.calibration`), prints the headline and per-class tables on stderr,
     and returns the eval dir and headline metrics. Arguments as the library takes them;
     `evaluate` accepts the command line's forms and is quiet by default.
     """
@@ -56,15 +58,12 @@ def evaluate_checkpoint(
             f"checkpoint {checkpoint.path} is a classifier: {param} is for segmentation models",
             param=param,
         )
-    data_dir = Path(data) if data is not None else checkpoint.dataset
-    if data is None and not data_dir.is_dir():
-        raise CvtoolError(
-            f"the dataset this model was trained on, {data_dir}, no longer exists",
-            "pass `data`: a prepared dataset of the same classes",
-            param="data",
-        )
+    data_dir = checkpoint.dataset_dir(data)
     home = checkpoint.run_dir or checkpoint.path.parent
-    name = f"eval-{split}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
+    found = stored_calibration(checkpoint)
+    calibration = found[0] if found and settings.calibration else None
+    raw = "-raw" if found and calibration is None else ""  # beside the calibrated eval dir
+    name = f"eval-{split}{raw}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
     out = Path(out) if out else home / name
     label = checkpoint.run_dir.name if checkpoint.run_dir else checkpoint.path.stem
     source = {
@@ -75,19 +74,29 @@ def evaluate_checkpoint(
         "epoch": checkpoint.epoch,
         "device": str(torch_device),
         "amp": torch_device.type == "cuda" and amp,
+        "calibration": None
+        if calibration is None
+        else {
+            **calibration.to_dict(),
+            "split": found[1].get("split"),
+            "fitted": found[1].get("created"),
+        },
     }
-    title = f"{label} ({split})"
+    scaled = f", {calibration.method} scaled" if calibration else ""
+    title = f"{label} ({split}{scaled})"
+    if found and calibration is None:
+        note(f"the {found[0].method} calibration stored with the run is not applied")
     inference = Inference(batch_size, torch_device, amp, settings.workers)
     if checkpoint.task == "classification":
         from cvtool.classify.evaluate import evaluate_classifier
 
         return evaluate_classifier(
-            checkpoint, data_dir, split, out, settings, inference, source, title
+            checkpoint, data_dir, split, out, settings, inference, source, title, calibration
         )
     from cvtool.segment.inference import evaluate_segmentation
 
     return evaluate_segmentation(
-        checkpoint, data_dir, split, out, settings, shard, inference, source, title
+        checkpoint, data_dir, split, out, settings, shard, inference, source, title, calibration
     )
 
 
@@ -114,6 +123,7 @@ def evaluate(
     amp: bool = True,
     workers: int | None = None,
     overwrite: bool = False,
+    calibration: bool = True,
     progress: bool = False,
 ) -> EvalResult:
     """Evaluate a run dir (its best checkpoint, else last) or a checkpoint file on a split.
@@ -139,6 +149,9 @@ def evaluate(
         amp: mixed precision on CUDA.
         workers: image decoding processes (default: all cores).
         overwrite: replace an existing eval dir.
+        calibration: apply the calibration stored with the run by `calibrate` (the eval dir
+            then reports the raw model's calibration beside); False scores the raw model
+            (default eval dir `RUN/eval-SPLIT-raw` when the run has a calibration).
         progress: show progress bars and tables on stderr.
 
     Returns:
@@ -152,6 +165,7 @@ def evaluate(
         workers=workers,
         overwrite=overwrite,
         tsne_max=tsne_max,
+        calibration=calibration,
     )
     run_path, data_dir = as_path(run, "run"), as_optional_path(data, "data")
     out_dir, shard_pair = as_optional_path(out, "out"), as_shard(shard)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import typer
 
 from cvtool import __version__
-from cvtool.cli import compare, demo, detect, download, evaluate, prepare, track, train
+from cvtool.cli import calibrate, compare, demo, detect, download, evaluate, prepare, track, train
 
 app = typer.Typer(
     name="cvtool",
     help=(
         "The computer-vision experiment loop as pipeline steps: prepare a dataset, train, "
-        "evaluate, detect, track.\n\n"
+        "evaluate, calibrate, detect, track.\n\n"
         "Each stage prints progress on stderr and the path of what it wrote as the last line "
         "of stdout (or a JSON summary with --json), so stages chain in shell scripts:\n\n"
         "    data=$(cvtool prepare coco --annotations instances.json --images imgs "
@@ -35,7 +35,7 @@ GROUPS = {
     "download": download.app,
 }
 # Single-command stages: their commands join the root app directly.
-COMMAND_MODULES = (evaluate, compare, demo)
+COMMAND_MODULES = (evaluate, calibrate, compare, demo)
 
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

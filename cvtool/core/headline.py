@@ -3,7 +3,7 @@
 Tables, comparisons, reports and the demo read these specs, so a metric has one name everywhere.
 
 >>> [m.label for m in headline_spec("segmentation").compared]
-['mIoU', 'pixel acc', 'mean class acc', 'fw IoU', 'mAP (pixel)', 'ECE']
+['mIoU', 'pixel acc', 'mean class acc', 'fw IoU', 'mAP (pixel)', 'ECE', 'NLL']
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ class Headline:
 
 ECE = Metric("ece", "ECE", higher_is_better=False)
 MCE = Metric("mce", "MCE", higher_is_better=False, compared=False)
+NLL = Metric("nll", "NLL", higher_is_better=False)
+BRIER = Metric("brier", "Brier", higher_is_better=False, compared=False)
 
 
 HEADLINES: dict[str, Headline] = {
@@ -86,6 +88,8 @@ HEADLINES: dict[str, Headline] = {
                 Metric("mean_ap", "mAP (pixel)"),
                 ECE,
                 MCE,
+                NLL,
+                BRIER,
             ),
         ),
         Headline(
@@ -97,6 +101,8 @@ HEADLINES: dict[str, Headline] = {
                 Metric("macro_f1", "macro F1"),
                 ECE,
                 MCE,
+                NLL,
+                BRIER,
             ),
         ),
         Headline(

@@ -4,6 +4,8 @@ Images are decoded in worker processes, preprocessed on the device and run in ba
 (`cvtool.core.inference.predict_batches`); the logits are upsampled bilinearly to each label
 mask's own resolution, so every labelled pixel is scored. The checkpoint's resize is
 applied as in validation; its centre crop is not (a crop would leave labelled pixels unscored).
+A calibration stored with the run applies to those logits (`apply_calibration`) before the
+softmax.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ import numpy as np
 
 from cvtool.core.evaldir import EvalOutcome, EvalSettings
 from cvtool.core.inference import Inference, predict_batches
+from cvtool.core.logit_calibration import Calibration, apply_calibration
+from cvtool.core.logit_store import LogitStore
 from cvtool.core.parallel import parallel_map
 from cvtool.segment.evaluate import Batch, run_evaluation
 from cvtool.segment.samples import load_labelled_image
-from cvtool.segment.split import EvalSplit, load_split
+from cvtool.segment.split import EvalSplit, SplitItem, load_split
 
 
-def model_batches(checkpoint: Any, split: EvalSplit, run: Inference) -> Iterator[Batch]:
-    """Yield `(items, labels, probabilities, predictions)` batches on `run.device`."""
+def model_logits(
+    checkpoint: Any, split: EvalSplit, run: Inference, action: str = "evaluating"
+) -> Iterator[tuple[list[SplitItem], Any, Any]]:
+    """Yield `(items, label masks (B, H, W), logits (B, C, H, W))` on `run.device`, the logits
+    float32 at the label masks' resolution."""
     import torch
 
     from cvtool.core.transforms import eval_transform
@@ -33,7 +40,7 @@ def model_batches(checkpoint: Any, split: EvalSplit, run: Inference) -> Iterator
     transform = eval_transform(size=p.size, crop=None, mean=p.mean, std=p.std)
     m = split.manifest
     load = partial(load_labelled_image, num_classes=m.num_classes, ignore_index=m.ignore_index)
-    loaded = parallel_map(load, split.items, run.workers, f"evaluating {len(split.items)} images")
+    loaded = parallel_map(load, split.items, run.workers, f"{action} {len(split.items)} images")
     samples = zip(split.items, loaded, strict=True)  # (item, (image, label mask))
 
     def tensor(sample: Any) -> Any:
@@ -48,8 +55,42 @@ def model_batches(checkpoint: Any, split: EvalSplit, run: Inference) -> Iterator
             logits = torch.nn.functional.interpolate(
                 logits, size=labels.shape[-2:], mode="bilinear", align_corners=False
             )
-        probs = logits.softmax(dim=1)  # float32, also under AMP
-        yield [s[0] for s in group], labels, probs, probs.argmax(dim=1)
+        yield [s[0] for s in group], labels, logits
+
+
+def model_batches(
+    checkpoint: Any, split: EvalSplit, run: Inference, calibration: Calibration | None = None
+) -> Iterator[Batch]:
+    """Yield `(items, labels, probabilities, predictions, raw probabilities)` batches on
+    `run.device`: with a `calibration`, the probabilities and predictions are the calibrated
+    model's and the raw ones come beside; without, the raw probabilities are None."""
+    for items, labels, logits in model_logits(checkpoint, split, run):
+        probs = apply_calibration(logits, calibration).softmax(dim=1)  # float32, also under AMP
+        raw = None if calibration is None else logits.softmax(dim=1)
+        yield items, labels, probs, probs.argmax(dim=1), raw
+
+
+def collect_pixels(
+    checkpoint: Any,
+    split: EvalSplit,
+    run: Inference,
+    store: LogitStore,
+    fraction: float | None = None,
+    seed: int = 0,
+) -> None:
+    """Append the logits and labels of the split's labelled pixels (ignored ones left out) to
+    `store`; with `fraction`, each pixel is kept with that probability (uniformly, seeded)."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    n, ignore = checkpoint.num_classes, split.manifest.ignore_index
+    for _, labels, logits in model_logits(checkpoint, split, run, "calibrating on"):
+        for b in range(len(labels)):
+            keep = labels[b] != ignore
+            if fraction is not None:
+                keep &= torch.from_numpy(rng.random(tuple(keep.shape)) < fraction).to(keep.device)
+            flat = keep.reshape(-1)
+            store.append(logits[b].reshape(n, -1)[:, flat].T, labels[b].reshape(-1)[flat])
 
 
 def evaluate_segmentation(
@@ -62,11 +103,16 @@ def evaluate_segmentation(
     inference: Inference,
     source: dict[str, Any],
     title: str,
+    calibration: Calibration | None = None,
 ) -> EvalOutcome:
-    """Score a loaded segmentation checkpoint on `split` of `data_dir` into the eval dir `out`."""
+    """Score a loaded segmentation checkpoint on `split` of `data_dir` into the eval dir `out`
+    (with `calibration` applied to its logits, when given)."""
     from cvtool.engine.checkpoint import check_classes
 
     eval_split = load_split(data_dir, split, shard=shard)
     check_classes(checkpoint, eval_split.manifest, data_dir)
-    batches = model_batches(checkpoint, eval_split, inference)
-    return run_evaluation(out, eval_split, batches, True, source, settings, shard, title)
+    batches = model_batches(checkpoint, eval_split, inference, calibration)
+    with_raw = calibration is not None
+    return run_evaluation(
+        out, eval_split, batches, True, source, settings, shard, title, with_raw=with_raw
+    )
