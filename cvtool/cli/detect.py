@@ -15,7 +15,7 @@ from cvtool.cli.common import (
     overwrite_option,
     stage_command,
 )
-from cvtool.core.errors import CvtoolError
+from cvtool.core.errors import CvtoolError, ParameterError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -169,10 +169,10 @@ def calibrate(
         )
         return CommandResult(done.path, {"method": done.method, "predictions": done.predictions})
     if annotations is None or out is None:
-        raise CvtoolError(
+        raise ParameterError(
             "fitting a score calibration needs the annotation file and the calibration dir",
+            "annotations" if annotations is None else "out",
             "give both, or apply a fitted calibration to predictions",
-            param="annotations" if annotations is None else "out",
         )
     fitted = calibrate_detections(
         predictions,

@@ -44,6 +44,8 @@ class LogitStore:
 
         logits = torch.as_tensor(logits).detach().float().cpu().contiguous()
         labels = torch.as_tensor(labels).detach().long().cpu().reshape(-1)
+        if logits.is_inference() or labels.is_inference():  # made under inference_mode:
+            logits, labels = logits.clone(), labels.clone()  # the fit needs autograd on them
         if logits.shape != (labels.numel(), self.num_classes):
             raise ValueError(
                 f"logits of shape {tuple(logits.shape)} do not match {labels.numel()} labels of "
