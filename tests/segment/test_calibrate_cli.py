@@ -15,7 +15,7 @@ from torchmetrics.functional.classification import multiclass_calibration_error
 import cvtool
 from cvtool.engine.checkpoint import checkpoint_manifest, read_checkpoint
 from tests.segment.conftest import write_dataset
-from tests.segment.test_checkpoint_cli import NAMES, SHAPE, _oracle_probs, save_run
+from tests.segment.test_checkpoint_cli import NAMES, SHAPE, _oracle_probs, random_masks, save_run
 
 VAL, TEST = NAMES[:3], NAMES[3:]
 QUIET = ("--workers", 1, "--device", "cpu", "--max-failures", 0)
@@ -23,13 +23,7 @@ QUIET = ("--workers", 1, "--device", "cpu", "--max-failures", 0)
 
 @pytest.fixture
 def masks() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(5)
-    out = {}
-    for name in NAMES:
-        mask = rng.integers(0, 3, SHAPE).astype(np.uint8)
-        mask[rng.random(SHAPE) < 0.1] = 255
-        out[name] = mask
-    return out
+    return random_masks()
 
 
 def make_run(tmp_path, masks, splits=None):
