@@ -43,22 +43,31 @@ def _numbers(report: CalibrationReport) -> dict[str, float | None]:
 
 
 def _check_split(data_dir: Path, task: str, split: str) -> None:
-    from cvtool.core.layout import SPLITS_DIR
+    from cvtool.core.layout import split_path
 
-    path = data_dir / SPLITS_DIR / f"{split}{'.txt' if task == 'segmentation' else '.csv'}"
-    if not path.is_file():
+    try:
+        split_path(data_dir, split, ".txt" if task == "segmentation" else ".csv")
+    except CvtoolError as e:
         raise CvtoolError(
-            f"cannot calibrate on split {split!r}: {path} not found",
+            f"cannot calibrate: {e.message}",
             "calibrate on a held-out split the model was not trained on (prepare the dataset "
             "with a validation split), or name another `split`",
             param="split",
-        )
+        ) from None
     if split in ("train", "test"):
         why = "its training images" if split == "train" else "the split you report on"
         warn(f"calibrating on {split!r}, {why}: a validation split gives honest numbers")
 
 
-def _collect(checkpoint: Any, data_dir: Path, split: str, run: Any, store: Any, sub: Any) -> str:
+def _collect(
+    checkpoint: Any,
+    data_dir: Path,
+    split: str,
+    run: Any,
+    store: Any,
+    subsample: float | None,
+    seed: int,
+) -> str:
     """Fill `store` with the split's labelled samples; return their unit."""
     from cvtool.engine.checkpoint import check_classes
 
@@ -75,7 +84,7 @@ def _collect(checkpoint: Any, data_dir: Path, split: str, run: Any, store: Any, 
 
     seg_split = load_split(data_dir, split)
     check_classes(checkpoint, seg_split.manifest, data_dir)
-    collect_pixels(checkpoint, seg_split, run, store, sub[0], sub[1])
+    collect_pixels(checkpoint, seg_split, run, store, subsample, seed)
     return "pixels"
 
 
@@ -150,10 +159,11 @@ def calibrate(
         inference = Inference(batch_size, resolve_device(device), amp, workers)
         spill = checkpoint.task == "segmentation" and subsample is None
         with LogitStore(checkpoint.num_classes, spill=spill) as store:
-            unit = _collect(checkpoint, data_dir, split, inference, store, (subsample, seed))
-            if len(store) == 0:
+            unit = _collect(checkpoint, data_dir, split, inference, store, subsample, seed)
+            samples = len(store)
+            if samples == 0:
                 raise CvtoolError(f"split {split!r} of {data_dir} has no labelled {unit}")
-            info(f"fitting {method} scaling on {len(store):,} {unit} of split {split!r}")
+            info(f"fitting {method} scaling on {samples:,} {unit} of split {split!r}")
             fit = fit_calibration(store, method)
             before, after = calibration_scores(store, fit.calibration, bins)
         manifest = RunManifest.load(checkpoint.run_dir)
@@ -162,7 +172,7 @@ def calibrate(
             "split": split,
             "dataset": str(data_dir),
             "fitted_to": checkpoint_identity(checkpoint),
-            "samples": {"count": len(store), "unit": unit, "subsample": subsample, "seed": seed},
+            "samples": {"count": samples, "unit": unit, "subsample": subsample, "seed": seed},
             "fit": {
                 "objective": "mean NLL",
                 "optimizer": "L-BFGS (strong Wolfe)",
@@ -185,7 +195,7 @@ def calibrate(
         method,
         split,
         fit.calibration.parameters,
-        len(store),
+        samples,
         _numbers(before),
         _numbers(after),
     )

@@ -65,6 +65,13 @@ def print_calibration(calibration: dict[str, Any]) -> None:
             name, *("—" if values[k] is None else f"{values[k]:.4f}" for k in SUMMARY_KEYS)
         )
     console.print(table)
+    raw, ece = calibration.get("raw", {}).get("ece"), calibration.get("ece")
+    if applied and raw is not None and ece is not None and ece > raw:
+        note(
+            f"the calibration fitted on split {applied.get('split')!r} raises the ECE here "
+            f"({raw:.4f} -> {ece:.4f}): that split may not represent this one (too few images, "
+            "or easier or harder ones); fit on a larger, representative held-out split"
+        )
 
 
 def print_metrics(metrics: dict[str, Any], title: str, columns: Sequence[Column]) -> None:

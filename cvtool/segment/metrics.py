@@ -277,7 +277,9 @@ class SegmentationEvaluator:
                 state = {k: data[k] for k in data.files}
             if int(state["version"]) != STATE_VERSION:
                 raise CvtoolError(
-                    f"{path}: evaluation state version {int(state['version'])} is not supported"
+                    f"{path}: evaluation state version {int(state['version'])} is not supported "
+                    f"(this cvtool writes version {STATE_VERSION})",
+                    "evaluate the shard again with this version of cvtool",
                 )
             settings = [int(v) for v in state["settings"]]
             num_classes, ignore_index, score_bins, n_bins, with_raw, with_scores = settings

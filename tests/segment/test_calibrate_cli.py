@@ -119,7 +119,7 @@ def test_bad_inputs_name_the_problem(cli, tmp_path, masks):
     _, run_dir, _ = make_run(tmp_path, masks, splits={"test": NAMES})
     result = cli("calibrate", run_dir, "--workers", 1, "--device", "cpu")
     assert result.exit_code == 1
-    assert "cannot calibrate on split 'val'" in result.stderr and "val.txt" in result.stderr
+    assert "cannot calibrate: split 'val' not found" in result.stderr and "val.txt" in result.stderr
     assert "--split" in result.stderr
 
     result = cli("calibrate", run_dir, "--method", "platt")
