@@ -127,16 +127,17 @@ class CalibrationMetrics:
         self.brier_sum += float((p.square().sum(dim=1) - 2 * p_label + 1).sum())
         self.top.update(confidence.clamp(0.0, 1.0), predicted == labels)
         nb = self.n_bins
-        offsets = torch.arange(c, device=p.device) * nb
-        index = (equal_width_index(p, nb).long() + offsets).reshape(-1)
-        positive = (labels[:, None] == torch.arange(c, device=p.device)).reshape(-1)
+        index = equal_width_index(p, nb).long()
+        index += torch.arange(c, device=p.device) * nb  # (N, C): class c's bins from c * nb
+        own = index.gather(1, labels[:, None]).reshape(-1)  # each sample is a positive of its label
+        index = index.reshape(-1)
         size = c * nb
-        for target, weights in (
-            (self.class_count, None),
-            (self.class_confidence_sum, p.reshape(-1)),
-            (self.class_positive, positive.double()),
+        for target, values, weights in (
+            (self.class_count, index, None),
+            (self.class_confidence_sum, index, p.reshape(-1)),
+            (self.class_positive, own, None),
         ):
-            counts = torch.bincount(index, weights=weights, minlength=size)
+            counts = torch.bincount(values, weights=weights, minlength=size)
             target += counts.cpu().numpy().reshape(c, nb).astype(target.dtype)
         return self
 

@@ -8,9 +8,9 @@
   which class wins, so predictions, accuracy and mIoU may change.
 
 Both are fitted by minimising the mean negative log-likelihood of the labelled samples with
-L-BFGS (strong Wolfe line search), the whole set per step: the samples come as chunks from a
-`LogitStore`, so a segmentation split's pixels need not fit in memory. T is fitted as log T, so
-it stays positive.
+L-BFGS (strong Wolfe line search), the whole set per step, in float64: the samples come as
+chunks from a `LogitStore`, so a segmentation split's pixels need not fit in memory. T is
+fitted as log T, so it stays positive.
 
 >>> calibration = fit_calibration(store, "temperature").calibration
 >>> probs = apply_calibration(logits, calibration).softmax(dim=1)   # (B, C, ...) logits
@@ -102,8 +102,12 @@ def _mean_nll(store: LogitStore, transform: Any, backward: bool) -> float:
     total = 0.0
     for logits, labels in store:
         with torch.set_grad_enabled(backward):
-            losses = torch.nn.functional.cross_entropy(transform(logits), labels, reduction="none")
-            loss = losses.double().sum() / len(store)  # a float64 sum: no float32 rounding noise
+            # float64: the loss is smooth to ~1e-16, so L-BFGS stops when the gradient vanishes
+            # rather than chasing float32 rounding noise
+            loss = torch.nn.functional.cross_entropy(
+                transform(logits.double()), labels, reduction="sum"
+            )
+            loss = loss / len(store)
             if backward:
                 loss.backward()
         total += loss.item()
@@ -132,7 +136,7 @@ def fit_calibration(
         params = [scale, bias]
 
         def transform(z: Any) -> Any:
-            return z * scale.float() + bias.float()
+            return z * scale + bias
 
     nll_before = _mean_nll(store, lambda z: z, backward=False)
     optimizer = torch.optim.LBFGS(
@@ -149,7 +153,7 @@ def fit_calibration(
         nonlocal evaluations
         evaluations += 1
         optimizer.zero_grad()
-        return torch.tensor(_mean_nll(store, transform, backward=True))
+        return torch.tensor(_mean_nll(store, transform, backward=True), dtype=torch.float64)
 
     optimizer.step(closure)
     if method == "temperature":

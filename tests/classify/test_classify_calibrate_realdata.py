@@ -19,7 +19,7 @@ def test_imagenette_convnet_calibrated_on_val_is_better_on_test(shared_data, tmp
         "convnet",
         data,
         tmp_path / "convnet",
-        epochs=2,
+        epochs=6,
         size="32x32",
         batch_size=32,
         device="cpu",
