@@ -20,7 +20,7 @@ from cvtool.api.params import (
 )
 from cvtool.api.results import EvalResult
 from cvtool.core.cache import check_cache_mode
-from cvtool.core.console import quiet
+from cvtool.core.console import note, quiet
 from cvtool.core.device import resolve_device
 from cvtool.core.errors import CvtoolError, check_range
 from cvtool.core.evaldir import EvalOutcome, EvalSettings
@@ -28,6 +28,7 @@ from cvtool.core.inference import Inference
 from cvtool.core.layout import dataset_parts, load_manifest
 from cvtool.core.outputs import check_not_staging, check_out_not_input
 from cvtool.core.threads import set_threads
+from cvtool.engine.calibration import stored_calibration
 from cvtool.engine.checkpoint import check_classes, load_checkpoint, resolve_checkpoint
 from cvtool.segment import evaluate as segment_evaluate
 
@@ -47,7 +48,8 @@ def evaluate_checkpoint(
 
     Segmentation or classification, as the checkpoint says (see `cvtool.classify.evaluate`
     for classifiers, which take no `shard`). Writes `RUN/eval-SPLIT` by default
-    (`eval-SPLIT-shardIofN` for a shard), prints the headline and per-class tables on stderr,
+    (`eval-SPLIT-shardIofN` for a shard; `eval-SPLIT-raw` when a calibration stored with the
+    run is left out by `settings.calibration`), prints the headline and per-class tables on stderr,
     and returns the eval dir and headline metrics. Arguments as the library takes them;
     `evaluate` accepts the command line's forms and is quiet by default.
     """
@@ -62,15 +64,12 @@ def evaluate_checkpoint(
             f"checkpoint {checkpoint.path} is a classifier: {param} is for segmentation models",
             param=param,
         )
-    data_dir = Path(data) if data is not None else checkpoint.dataset
-    if data is None and not data_dir.is_dir():
-        raise CvtoolError(
-            f"the dataset this model was trained on, {data_dir}, no longer exists",
-            "pass `data`: a prepared dataset of the same classes",
-            param="data",
-        )
+    data_dir = checkpoint.dataset_dir(data)
     home = checkpoint.run_dir or checkpoint.path.parent
-    name = f"eval-{split}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
+    found = stored_calibration(checkpoint)
+    calibration = found[0] if found and settings.calibration else None
+    raw = "-raw" if found and calibration is None else ""  # beside the calibrated eval dir
+    name = f"eval-{split}{raw}" + (f"-shard{shard[0]}of{shard[1]}" if shard else "")
     out = Path(out) if out else home / name
     check_out_not_input(out, {"run": checkpoint.path, "data": dataset_parts(data_dir)})
     label = checkpoint.run_dir.name if checkpoint.run_dir else checkpoint.path.stem
@@ -82,20 +81,30 @@ def evaluate_checkpoint(
         "epoch": checkpoint.epoch,
         "device": str(torch_device),
         "amp": torch_device.type == "cuda" and amp,
+        "calibration": None
+        if calibration is None
+        else {
+            **calibration.to_dict(),
+            "split": found[1].get("split"),
+            "fitted": found[1].get("created"),
+        },
     }
-    title = f"{label} ({split})"
+    scaled = f", {calibration.method} scaled" if calibration else ""
+    title = f"{label} ({split}{scaled})"
+    if found and calibration is None:
+        note(f"the {found[0].method} calibration stored with the run is not applied")
     check_classes(checkpoint, load_manifest(data_dir, checkpoint.task), data_dir)
     inference = Inference(batch_size, torch_device, amp, settings.workers)
     if checkpoint.task == "classification":
         from cvtool.classify.evaluate import evaluate_classifier
 
         return evaluate_classifier(
-            checkpoint, data_dir, split, out, settings, inference, source, title
+            checkpoint, data_dir, split, out, settings, inference, source, title, calibration
         )
     from cvtool.segment.inference import evaluate_segmentation
 
     return evaluate_segmentation(
-        checkpoint, data_dir, split, out, settings, shard, inference, source, title
+        checkpoint, data_dir, split, out, settings, shard, inference, source, title, calibration
     )
 
 
@@ -124,6 +133,7 @@ def evaluate(
     threads: int | None = None,
     cache: str = "none",
     overwrite: bool = False,
+    calibration: bool = True,
     progress: bool = False,
 ) -> EvalResult:
     """Evaluate a run dir (its best checkpoint, else last) or a checkpoint file on a split.
@@ -152,6 +162,9 @@ def evaluate(
         cache: decoded images of the split: `none`, `ram` or `disk` (`DATA/.cache/`, reused
             by later evaluations and training runs while the images are unchanged).
         overwrite: replace an existing eval dir.
+        calibration: apply the calibration stored with the run by `calibrate` (the eval dir
+            then reports the raw model's calibration beside); False scores the raw model
+            (default eval dir `RUN/eval-SPLIT-raw` when the run has a calibration).
         progress: show progress bars and tables on stderr.
 
     Returns:
@@ -168,6 +181,7 @@ def evaluate(
         overwrite=overwrite,
         tsne_max=tsne_max,
         cache=cache,
+        calibration=calibration,
     )
     run_path, data_dir = as_path(run, "run"), as_optional_path(data, "data")
     out_dir, shard_pair = as_optional_path(out, "out"), as_shard(shard)

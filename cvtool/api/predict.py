@@ -20,6 +20,7 @@ def predict(
     batch_size: int = 4,
     device: str = "auto",
     amp: bool = True,
+    calibration: bool = True,
     workers: int | None = None,
     threads: int | None = None,
     tile: bool = False,
@@ -55,6 +56,8 @@ def predict(
         batch_size: images per forward pass (tiles per forward pass with `tile`).
         device: `auto`, `cpu`, `cuda`, `cuda:N` or `mps`.
         amp: mixed precision on CUDA (PyTorch models).
+        calibration: apply the calibration `calibrate` stored with the run (False: the raw
+            model's probabilities).
         workers: image decoding processes (default: all cores).
         threads: torch's intra-op threads (default: the cores this process may use; see
             `cvtool.core.threads`).
@@ -105,6 +108,8 @@ def predict(
     with quiet(not progress):
         sources = resolve_sources(source_path)
         loaded = load_model(model_path, torch_device)
+        if not calibration and loaded.info is not None:
+            loaded.info.calibration = None
         yolo = None
         if loaded.task == "detection":
             from cvtool.api.detect import yolo_options

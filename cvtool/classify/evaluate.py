@@ -26,6 +26,7 @@ from cvtool.core.errors import CvtoolError
 from cvtool.core.evaldir import FAILURES_DIR, EvalOutcome, EvalSettings
 from cvtool.core.images import read_rgb
 from cvtool.core.inference import Inference
+from cvtool.core.logit_calibration import Calibration, apply_calibration
 from cvtool.core.tables import print_metrics
 from cvtool.core.worst import WorstK
 
@@ -39,18 +40,25 @@ Mistakes = WorstK[tuple[int, int, int, float]]
 
 
 def _score_split(
-    checkpoint: Any, split: ClassSplit, staging: Path, s: EvalSettings, run: Inference
+    checkpoint: Any,
+    split: ClassSplit,
+    staging: Path,
+    s: EvalSettings,
+    run: Inference,
+    calibration: Calibration | None,
 ) -> tuple[ClassificationMetrics, Mistakes]:
     names = split.manifest.class_names
-    metrics = ClassificationMetrics(len(names), s.bins)
+    metrics = ClassificationMetrics(len(names), s.bins, with_raw=calibration is not None)
     failures: Mistakes = WorstK(s.max_failures)
     with (staging / PREDICTIONS_FILE).open("w", newline="") as f:
         rows = csv.writer(f, lineterminator="\n")
         rows.writerow(["path", "label", "predicted", "confidence", "correct"])
         for out in predict_split(checkpoint, split, run, cache=s.cache):
-            labels = split.labels[out.start : out.start + len(out.probs)]
-            metrics.update(out.probs, labels)
-            conf, pred = (t.cpu().numpy() for t in out.probs.max(dim=1))
+            labels = split.labels[out.start : out.start + len(out.logits)]
+            probs = apply_calibration(out.logits, calibration).softmax(dim=1)
+            raw = None if calibration is None else out.logits.softmax(dim=1)
+            metrics.update(probs, labels, raw)
+            conf, pred = (t.cpu().numpy() for t in probs.max(dim=1))
             for i, (label, p, c) in enumerate(zip(labels, pred, conf, strict=True)):
                 index = out.start + i
                 rows.writerow(
@@ -121,13 +129,17 @@ def evaluate_classifier(
     run: Inference,
     source: dict[str, Any],
     title: str,
+    calibration: Calibration | None = None,
 ) -> EvalOutcome:
-    """Score a loaded classification checkpoint on `split` of `data_dir`; write `out`."""
+    """Score a loaded classification checkpoint on `split` of `data_dir` (with `calibration`
+    applied to its logits, when given); write `out`."""
     eval_split = load_class_split(data_dir, split)
     class_names = eval_split.manifest.class_names
     notes: list[str] = []
     with staged_output_dir(out, settings.overwrite) as staging:
-        metrics, failures = _score_split(checkpoint, eval_split, staging, settings, run)
+        metrics, failures = _score_split(
+            checkpoint, eval_split, staging, settings, run, calibration
+        )
         gallery = _gallery(eval_split, failures, staging, title)
         emb = None
         if settings.tsne_max > 0:

@@ -1,4 +1,4 @@
-"""Run a classifier over a split in batches: softmax probabilities and, on request, the
+"""Run a classifier over a split in batches: logits and, on request, the
 penultimate-layer features (the input of the last linear layer, taken with a forward hook).
 
 Images are decoded in worker processes (no torch there), preprocessed on the device exactly as
@@ -18,15 +18,16 @@ from cvtool.classify.dataset import decode_image
 from cvtool.classify.split import ClassSplit
 from cvtool.core.cache import CacheItem, decoded_samples
 from cvtool.core.inference import Inference, predict_batches
+from cvtool.core.logit_store import LogitStore
 
 
 @dataclass
 class PredictedBatch:
-    """Split positions `start:start+len(probs)`, probabilities `(B, C)` float32 on the device,
-    and penultimate features `(B, D)` float32 on the CPU (None unless asked for)."""
+    """Split positions `start:start+len(logits)`, logits `(B, C)` float32 on the device, and
+    penultimate features `(B, D)` float32 on the CPU (None unless asked for)."""
 
     start: int
-    probs: Any
+    logits: Any
     features: np.ndarray | None
 
 
@@ -73,7 +74,13 @@ def predict_split(
         for group, logits in predict_batches(checkpoint.model, enumerate(images), tensor, run):
             feats = captured[0].float().flatten(1).cpu().numpy() if features else None
             captured.clear()
-            yield PredictedBatch(group[0][0], logits.softmax(dim=1), feats)
+            yield PredictedBatch(group[0][0], logits, feats)
     finally:
         if hook is not None:
             hook.remove()
+
+
+def collect_logits(checkpoint: Any, split: ClassSplit, run: Inference, store: LogitStore) -> None:
+    """Append the logits and labels of every image of `split` to `store`."""
+    for out in predict_split(checkpoint, split, run):
+        store.append(out.logits, split.labels[out.start : out.start + len(out.logits)])

@@ -13,7 +13,7 @@ from typing import Any
 
 from cvtool.classify.metrics import ClassificationReport
 from cvtool.core.artifacts import ClassInfo
-from cvtool.core.evaldir import EvalResult, finite, write_eval_dir
+from cvtool.core.evaldir import EvalResult, calibration_info, finite, write_eval_dir
 from cvtool.core.tables import Column
 
 CLASS_COLUMNS = (
@@ -22,6 +22,10 @@ CLASS_COLUMNS = (
     Column("f1", "F1"),
     Column("support", "images", count=True),
     Column("predicted", "predicted", count=True),
+)
+CONFIDENCE = (
+    "top-1 softmax probability; classwise ECE: each class's probability against whether the "
+    "image is of that class"
 )
 ABSENT_NOTE = (
     "classes with neither images nor predictions in this split have no scores (null) and are "
@@ -68,6 +72,7 @@ def write_classification_report(
         confusion=report.confusion,
         calibration=report.calibration,
         notes=([ABSENT_NOTE] if absent else []) + notes,
-        calibration_info={"confidence": "top-1 softmax probability"},
+        calibration_info=calibration_info(CONFIDENCE, context),
+        raw_calibration=report.raw_calibration,
     )
     return write_eval_dir(out, result, context, title)

@@ -71,12 +71,19 @@ def evaluate(
     threads: int | None = threads_option(),
     cache: str = cache_option(),
     overwrite: bool = overwrite_option("Replace an existing eval dir."),
+    calibration: bool = typer.Option(
+        True,
+        "--calibration/--no-calibration",
+        help="Apply the calibration stored with the run by `cvtool calibrate` (raw and "
+        "calibrated numbers side by side); --no-calibration scores the raw model.",
+    ),
 ) -> CommandResult:
     """Evaluate a segmentation model or a classifier on a dataset split; write an eval dir.
 
     Segmentation: pixel accuracy, mean class accuracy, mIoU, frequency-weighted IoU; per class
     IoU, Dice, precision, recall, pixel-wise average precision; IoU histograms; calibration
-    (ECE, MCE, reliability diagram); confusion matrix; a gallery of the worst images.
+    (ECE, adaptive ECE, MCE, classwise ECE, NLL, Brier score, reliability diagram); confusion
+    matrix; a gallery of the worst images.
 
     Classification: accuracy, macro and per-class precision/recall/F1, confusion matrix, ECE,
     MCE and reliability diagram, a gallery of the most confident mistakes, and t-SNE (2-D and
@@ -85,6 +92,8 @@ def evaluate(
     Examples:
 
         cvtool evaluate runs/unet --split test
+
+        cvtool evaluate runs/unet --split test --no-calibration
 
         cvtool evaluate runs/convnet --split test --tsne-max 100
 
@@ -137,6 +146,7 @@ def evaluate(
             workers=workers,
             threads=threads,
             cache=cache,
+            calibration=calibration,
             overwrite=overwrite,
             progress=True,
         )

@@ -10,6 +10,7 @@ import typer
 
 from cvtool import __version__
 from cvtool.cli import (
+    calibrate,
     compare,
     demo,
     detect,
@@ -27,7 +28,7 @@ app = typer.Typer(
     name="cvtool",
     help=(
         "The computer-vision experiment loop as pipeline steps: prepare a dataset, train, "
-        "evaluate, predict, export, detect, track.\n\n"
+        "evaluate, calibrate, predict, export, detect, track.\n\n"
         "Each stage prints progress on stderr and the path of what it wrote as the last line "
         "of stdout (or a JSON summary with --json), so stages chain in shell scripts:\n\n"
         "    data=$(cvtool prepare coco --annotations instances.json --images imgs "
@@ -47,7 +48,7 @@ GROUPS = {
     "download": download.app,
 }
 # Single-command stages: their commands join the root app directly.
-COMMAND_MODULES = (evaluate, compare, predict, export, demo)
+COMMAND_MODULES = (evaluate, calibrate, compare, predict, export, demo)
 
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

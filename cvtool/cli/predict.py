@@ -37,6 +37,12 @@ def predict(
     batch_size: int = batch_size_option(4, "Images (or tiles) per forward pass."),
     device: str = device_option(),
     amp: bool = typer.Option(True, "--amp/--no-amp", help="Mixed precision on CUDA."),
+    calibration: bool = typer.Option(
+        True,
+        "--calibration/--no-calibration",
+        help="Apply the calibration stored with the run by `cvtool calibrate`; "
+        "--no-calibration gives the raw model's probabilities.",
+    ),
     workers: int | None = workers_option("Image decoding processes (default: all cores)."),
     threads: int | None = threads_option(),
     tile: bool = typer.Option(
@@ -98,6 +104,7 @@ def predict(
         batch_size=batch_size,
         device=device,
         amp=amp,
+        calibration=calibration,
         workers=workers,
         threads=threads,
         tile=tile,

@@ -1,7 +1,8 @@
 """The eval directory every task writes (the artifact contract, DESIGN.md §3).
 
 `write_eval_dir` writes what all tasks share from an `EvalResult`: `per_class.csv`,
-`confusion.csv` and `plots/confusion.png`, `calibration.json` and `plots/reliability.png`, and
+`confusion.csv` and `plots/confusion.png`, `calibration.json` and `plots/reliability.png` (for a
+calibrated model, the raw model's numbers and curve beside the calibrated ones), and
 `metrics.json`. Each task fills in its own per-class rows and `metrics.json` sections and adds
 its own files (segmentation: IoU bins, per-image IoUs, failures; classification: predictions,
 the misclassified gallery, t-SNE).
@@ -25,7 +26,7 @@ from cvtool.core.artifacts import (
     csv_text,
     read_json_object,
 )
-from cvtool.core.calibration import CalibrationResult
+from cvtool.core.calibration_metrics import CalibrationReport
 from cvtool.core.errors import CvtoolError, check_range
 from cvtool.core.headline import headline_spec
 from cvtool.core.plots import plot_confusion, plot_reliability
@@ -74,6 +75,8 @@ class EvalSettings:
         if self.workers is not None:
             check_range(self.workers, "workers", 1)
 
+    calibration: bool = True  # apply the calibration stored with the run, if there is one
+
 
 @dataclass
 class EvalOutcome:
@@ -99,8 +102,9 @@ class EvalResult:
 
     `headline` holds (at least) the task's headline metrics (`cvtool.core.headline`); `rows`
     are the per-class entries of `metrics.json` (`csv_skip` names fields left out of
-    `per_class.csv`); `calibration_info` says what the confidence is, or (with no calibration)
-    why there is none; `sections` are the task's own parts of `metrics.json`.
+    `per_class.csv`); `calibration_info` says what the confidence is and which calibration was
+    applied, or (with no calibration) why there is none; `raw_calibration` is the raw model's
+    when a calibration was applied; `sections` are the task's own parts of `metrics.json`.
     """
 
     task: str
@@ -110,11 +114,18 @@ class EvalResult:
     rows: list[dict[str, Any]]
     absent: list[str]
     confusion: np.ndarray
-    calibration: CalibrationResult | None
+    calibration: CalibrationReport | None
     notes: list[str]
     calibration_info: dict[str, Any] = field(default_factory=dict)
+    raw_calibration: CalibrationReport | None = None
     sections: dict[str, Any] = field(default_factory=dict)
     csv_skip: Sequence[str] = ()
+
+
+def calibration_info(confidence: str, context: dict[str, Any]) -> dict[str, Any]:
+    """What the confidence is, and the calibration applied to the model (`source.calibration`
+    of the eval context: method, parameters and the split it was fitted on), if any."""
+    return {"confidence": confidence, "applied": context.get("source", {}).get("calibration")}
 
 
 def write_confusion(out: Path, confusion: np.ndarray, names: list[str], title: str) -> None:
@@ -125,15 +136,35 @@ def write_confusion(out: Path, confusion: np.ndarray, names: list[str], title: s
 
 
 def write_calibration(
-    out: Path, result: CalibrationResult | None, info: dict[str, Any], title: str
+    out: Path,
+    result: CalibrationReport | None,
+    info: dict[str, Any],
+    title: str,
+    raw: CalibrationReport | None = None,
 ) -> dict[str, Any]:
-    """`calibration.json` and (when there is a result) the reliability diagram."""
+    """`calibration.json` and (when there is a result) the reliability diagram, with the raw
+    model's bins and curve beside when a calibration was applied; returns the `metrics.json`
+    section: the numbers, without the bins."""
     calibration = {"available": result is not None, **info}
+    section = dict(calibration)
     if result is not None:
         calibration.update(result.to_dict())
-        plot_reliability(result, out / PLOTS_DIR / "reliability.png", title)
+        section.update({"n_bins": result.top.n_bins, **_finite(result.summary())})
+        if raw is not None:
+            calibration["raw"] = raw.to_dict()
+            section["raw"] = _finite(raw.summary())
+        plot_reliability(
+            result.top,
+            out / PLOTS_DIR / "reliability.png",
+            title,
+            raw=None if raw is None else raw.top,
+        )
     atomic_write_json(out / CALIBRATION_FILE, calibration)
-    return calibration
+    return section
+
+
+def _finite(values: dict[str, float]) -> dict[str, float | None]:
+    return {k: finite(v) for k, v in values.items()}
 
 
 def write_eval_dir(
@@ -144,7 +175,9 @@ def write_eval_dir(
     table = [{k: v for k, v in r.items() if k not in result.csv_skip} for r in result.rows]
     atomic_write_text(out / PER_CLASS_FILE, csv_text(list(table[0]), (r.values() for r in table)))
     write_confusion(out, result.confusion, result.class_names, title)
-    calibration = write_calibration(out, result.calibration, result.calibration_info, title)
+    calibration = write_calibration(
+        out, result.calibration, result.calibration_info, title, result.raw_calibration
+    )
     metrics = {
         "schema_version": SCHEMA_VERSION,
         "task": result.task,
@@ -155,11 +188,7 @@ def write_eval_dir(
         "classes": result.rows,
         "absent_classes": result.absent,
         **result.sections,
-        "calibration": {
-            k: calibration[k]
-            for k in ("available", "ece", "mce", "n_bins", "reason")
-            if k in calibration
-        },
+        "calibration": calibration,
         "notes": result.notes,
     }
     atomic_write_json(out / METRICS_FILE, metrics)

@@ -3,7 +3,7 @@
 Tables, comparisons, reports and the demo read these specs, so a metric has one name everywhere.
 
 >>> [m.label for m in headline_spec("segmentation").compared]
-['mIoU', 'pixel acc', 'mean class acc', 'fw IoU', 'mAP (pixel)', 'ECE']
+['mIoU', 'pixel acc', 'mean class acc', 'fw IoU', 'mAP (pixel)', 'ECE', 'NLL']
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ TIDE_DAPS = tuple(
     Metric(f"tide_{error.lower()}", f"dAP {error}", higher_is_better=False, digits=2)
     for error in TIDE_ERRORS
 )
+NLL = Metric("nll", "NLL", higher_is_better=False)
+BRIER = Metric("brier", "Brier", higher_is_better=False, compared=False)
 
 
 HEADLINES: dict[str, Headline] = {
@@ -92,6 +94,8 @@ HEADLINES: dict[str, Headline] = {
                 Metric("mean_ap", "mAP (pixel)"),
                 ECE,
                 MCE,
+                NLL,
+                BRIER,
             ),
         ),
         Headline(
@@ -103,6 +107,8 @@ HEADLINES: dict[str, Headline] = {
                 Metric("macro_f1", "macro F1"),
                 ECE,
                 MCE,
+                NLL,
+                BRIER,
             ),
         ),
         Headline(

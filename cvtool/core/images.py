@@ -98,6 +98,12 @@ def link_or_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> No
         shutil.copyfile(src, dst)
 
 
+def read_rgb_chw(path: str | os.PathLike[str]) -> np.ndarray:
+    """`(3, H, W)` uint8, the layout torchvision transforms take; no torch, so it is safe in
+    `parallel_map` workers forked from a process running torch."""
+    return np.ascontiguousarray(read_rgb(path).transpose(2, 0, 1))
+
+
 def read_image(path: Path) -> Any:
     """An RGB image as a uint8 `(3, H, W)` tensor, a view of its `(H, W, 3)` pixels (decoded by
     Pillow, as everywhere in cvtool); CvtoolError naming the file if unreadable."""

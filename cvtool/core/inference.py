@@ -74,4 +74,7 @@ def logits_to_probs(logits: Any, calibration: dict[str, Any] | None = None) -> A
     stored with a model (the run manifest's `calibration` entry) is applied here, to the
     logits, before the softmax.
     """
-    return logits.float().softmax(dim=1)
+    from cvtool.core.logit_calibration import Calibration, apply_calibration
+
+    fitted = None if calibration is None else Calibration.from_dict(calibration, "the model")
+    return apply_calibration(logits.float(), fitted).softmax(dim=1)

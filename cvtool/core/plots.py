@@ -51,8 +51,17 @@ def plot_confusion(
     return save_figure(fig, path, dpi=110)
 
 
-def plot_reliability(result: CalibrationResult, path: Path, title: str = "Reliability") -> Path:
-    """Write a two-panel PNG: bars of accuracy with the gap to confidence, and bin counts."""
+def plot_reliability(
+    result: CalibrationResult,
+    path: Path,
+    title: str = "Reliability",
+    raw: CalibrationResult | None = None,
+) -> Path:
+    """Write a two-panel PNG: bars of accuracy with the gap to confidence, and bin counts.
+
+    With `raw` (the uncalibrated model's bins, for a calibrated model), its accuracy per bin
+    and its counts are drawn over the same axes as an orange line, so both read in one diagram.
+    """
     plt = pyplot()
 
     edges = np.linspace(0, 1, result.n_bins + 1)
@@ -61,13 +70,14 @@ def plot_reliability(result: CalibrationResult, path: Path, title: str = "Reliab
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(5, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
+    name = "calibrated" if raw is not None else "accuracy"
     top.bar(
         centers[filled],
         result.accuracy[filled],
         width=width,
         edgecolor="black",
         color="tab:blue",
-        label="accuracy",
+        label=name,
     )
     gap_bottom = np.minimum(result.accuracy, result.mean_confidence)[filled]
     gap_height = np.abs(result.mean_confidence - result.accuracy)[filled]
@@ -82,10 +92,18 @@ def plot_reliability(result: CalibrationResult, path: Path, title: str = "Reliab
         hatch="//",
         label="gap",
     )
+    heading = f"ECE {result.ece:.4f}  MCE {result.mce:.4f}  (n={result.total})"
+    if raw is not None:
+        seen = raw.count > 0
+        top.plot(
+            centers[seen], raw.accuracy[seen], "o-", color="tab:orange", linewidth=2, label="raw"
+        )
+        bottom.step(edges, np.append(raw.count, raw.count[-1]), where="post", color="tab:orange")
+        heading = f"ECE raw {raw.ece:.4f} -> calibrated {result.ece:.4f}  (n={result.total})"
     top.plot([0, 1], [0, 1], "k--", linewidth=1, label="perfect calibration")
     top.set_ylabel("accuracy")
     top.set_ylim(0, 1)
-    top.set_title(f"{title}\nECE {result.ece:.4f}  MCE {result.mce:.4f}  (n={result.total})")
+    top.set_title(f"{title}\n{heading}")
     top.legend(loc="upper left")
     bottom.bar(centers, result.count, width=width, edgecolor="black", color="tab:gray")
     bottom.set_xlabel("confidence")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from cvtool.core.artifacts import atomic_write_json, read_json
-from cvtool.core.console import console, note
+from cvtool.core.console import console, info, note
 from cvtool.core.errors import CvtoolError
 from cvtool.core.headline import HEADLINES
 from cvtool.core.provenance import provenance
@@ -123,6 +123,22 @@ def _train(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     )
 
 
+def _calibrate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
+    from cvtool.api.calibrate import calibrate
+
+    result = calibrate(
+        state["run_dir"], split="val", workers=opts.workers, device="cpu", progress=True
+    )
+    before, after = result.before, result.after
+    info(f"calibrate: U-Net ECE on val, raw {before['ece']:.4f} -> calibrated {after['ece']:.4f}")
+    return DemoStep(
+        "calibrate",
+        f"temperature scaling fitted on val, T = {result.parameters['temperature']:.3f}",
+        result.path,
+        numbers={"val ECE raw": before["ece"], "val ECE calibrated": after["ece"]},
+    )
+
+
 def _evaluate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     from cvtool.api.evaluate import evaluate_checkpoint
     from cvtool.core.evaldir import EvalSettings
@@ -136,11 +152,20 @@ def _evaluate(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
     )
     state["eval_dir"] = outcome.path
     keys = ("miou", "pixel_accuracy", "ece")
+    numbers = HEADLINES["segmentation"].labelled(outcome.headline, keys)
+    raw = outcome.metrics["calibration"].get("raw")
+    if raw:
+        numbers = {**numbers, "ECE raw": raw["ece"]}
+        info(
+            f"evaluate: U-Net ECE on test, raw {raw['ece']:.4f} -> calibrated "
+            f"{outcome.headline['ece']:.4f}"
+        )
     return DemoStep(
         "evaluate",
-        "U-Net on the test split: IoU/Dice per class, ECE, failure gallery",
+        "calibrated U-Net on the test split: IoU/Dice per class, ECE raw and calibrated, "
+        "failure gallery",
         outcome.path,
-        numbers=HEADLINES["segmentation"].labelled(outcome.headline, keys),
+        numbers=numbers,
     )
 
 
@@ -211,6 +236,7 @@ def _track(opts: DemoOptions, state: dict[str, Any]) -> DemoStep:
 LEGS: tuple[tuple[str, Callable[[DemoOptions, dict[str, Any]], DemoStep]], ...] = (
     ("prepare", _prepare),
     ("train", _train),
+    ("calibrate", _calibrate),
     ("evaluate", _evaluate),
     ("predict", _predict),
     ("classify", _classify),

@@ -80,6 +80,14 @@ def model_kind(path: Path) -> str:
     raise CvtoolError(f"unknown model file {path}", f"pass {ACCEPTED}", param="model")
 
 
+def _calibration(checkpoint: Any) -> dict[str, Any] | None:
+    """The post-hoc calibration `calibrate` stored for this very checkpoint, if any."""
+    from cvtool.engine.calibration import stored_calibration
+
+    found = stored_calibration(checkpoint)
+    return None if found is None else found[0].to_dict()
+
+
 def checkpoint_info(checkpoint: Any) -> ModelInfo:
     """The `ModelInfo` of a loaded cvtool checkpoint."""
     return ModelInfo(
@@ -88,7 +96,7 @@ def checkpoint_info(checkpoint: Any) -> ModelInfo:
         classes=list(checkpoint.classes),
         preprocess=checkpoint.preprocess,
         ignore_index=checkpoint.ignore_index,
-        calibration=getattr(checkpoint.run, "calibration", None),
+        calibration=_calibration(checkpoint),
         source=str(checkpoint.path),
     )
 

@@ -2,7 +2,9 @@
 
 A prediction is right when the greedy IoU-0.5 matching (`matching.py`) pairs it with an
 unmatched object of its class. Predictions inside crowd regions are left out, as COCO ignores
-them. Confidence vs right-or-wrong then goes through the shared equal-width `CalibrationBins`.
+them. Confidence vs right-or-wrong then goes through the shared `CalibrationBins` (equal-width
+ECE and MCE, and the equal-mass adaptive ECE). Calibrated predictions are scored twice: their
+calibrated scores, and the detector's own (`raw_score`).
 """
 
 from __future__ import annotations
@@ -18,20 +20,24 @@ from cvtool.detect.scales import SCALES
 
 
 def detection_calibration(
-    preds: Predictions, match: MatchResult, scales: np.ndarray, n_bins: int = 15
+    preds: Predictions,
+    match: MatchResult,
+    scales: np.ndarray,
+    n_bins: int = 15,
+    scores: np.ndarray | None = None,
 ) -> dict[str, CalibrationResult | None]:
-    """ECE overall and per scale; a scale without predictions gets None.
+    """ECE overall and per scale of `scores` (default: the predictions' scores); a scale
+    without predictions gets None.
 
     Scores must lie in [0, 1] (raises ValueError otherwise).
     """
-    if len(preds) and (preds.score.min() < 0 or preds.score.max() > 1):
-        raise ValueError(
-            f"scores span [{preds.score.min():.4g}, {preds.score.max():.4g}], not [0, 1]"
-        )
+    scores = preds.score if scores is None else scores
+    if len(scores) and (scores.min() < 0 or scores.max() > 1):
+        raise ValueError(f"scores span [{scores.min():.4g}, {scores.max():.4g}], not [0, 1]")
     used = ~match.ignored
     groups = {"all": used} | {name: used & (scales == i) for i, name in enumerate(SCALES)}
     return {
-        name: CalibrationBins(n_bins).update(preds.score[keep], match.correct[keep]).compute()
+        name: CalibrationBins(n_bins).update(scores[keep], match.correct[keep]).compute()
         if keep.any()
         else None
         for name, keep in groups.items()

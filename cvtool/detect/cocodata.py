@@ -49,7 +49,9 @@ class GroundTruth:
 
 @dataclass
 class Predictions:
-    """Detections as parallel arrays (boxes xywh), plus what was dropped and why."""
+    """Detections as parallel arrays (boxes xywh), plus what was dropped and why. Calibrated
+    predictions (`detect calibrate --apply`) also carry the detector's own score, `raw_score`
+    (the `score_raw` field of the file)."""
 
     image_id: np.ndarray
     category_id: np.ndarray
@@ -57,6 +59,7 @@ class Predictions:
     score: np.ndarray
     source: str = "predictions"
     dropped: dict[str, int] = field(default_factory=dict)
+    raw_score: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.score)
@@ -69,11 +72,12 @@ class Predictions:
             self.score[keep],
             self.source,
             dict(self.dropped),
+            None if self.raw_score is None else self.raw_score[keep],
         )
 
     def to_coco(self) -> list[dict[str, Any]]:
-        """COCO results format (a fresh list of dicts)."""
-        return [
+        """COCO results format (a fresh list of dicts), with `score_raw` when there is one."""
+        dets = [
             {
                 "image_id": int(i),
                 "category_id": int(c),
@@ -84,6 +88,10 @@ class Predictions:
                 self.image_id, self.category_id, self.box, self.score, strict=True
             )
         ]
+        if self.raw_score is not None:
+            for det, raw in zip(dets, self.raw_score.tolist(), strict=True):
+                det["score_raw"] = raw
+        return dets
 
 
 def _numbers(values: Any, where: str, what: str) -> list[float]:
@@ -181,9 +189,36 @@ def load_predictions(source: str | Path | list[dict[str, Any]], gt: GroundTruth)
             f"predictions file {where} must hold a JSON list in COCO results format",
             'expected [{"image_id": 1, "category_id": 3, "bbox": [x, y, w, h], "score": 0.9}, ...]',
         )
-    arrays = _as_arrays(dets)
-    preds = Predictions(*(arrays or _checked_arrays(dets, where)), source=where)
+    preds = Predictions(*prediction_arrays(dets, where), source=where)
+    preds.raw_score = _raw_scores(dets, where)
     return _keep_scorable(preds, gt)
+
+
+def prediction_arrays(dets: list[Any], where: str) -> tuple[np.ndarray, ...]:
+    """`(image_id, category_id, box, score)` of a COCO results list read from `where`, with a
+    CvtoolError naming the first malformed entry."""
+    return _as_arrays(dets) or _checked_arrays(dets, where)
+
+
+def _raw_scores(dets: list[Any], where: str) -> np.ndarray | None:
+    """The detector's own scores of calibrated predictions (`score_raw`), or None."""
+    has = [isinstance(d, dict) and "score_raw" in d for d in dets]
+    if not any(has):
+        return None
+    if not all(has):
+        raise CvtoolError(
+            f"predictions file {where}, entry #{has.index(False)}: no 'score_raw', which other "
+            "entries have",
+            "calibrated predictions keep the original score of every entry; calibrate the "
+            "original predictions again",
+        )
+    try:
+        raw = np.array([float(d["score_raw"]) for d in dets])
+    except (TypeError, ValueError):
+        raise CvtoolError(f"predictions file {where}: a 'score_raw' is not a number") from None
+    if not np.isfinite(raw).all():
+        raise CvtoolError(f"predictions file {where}: a 'score_raw' is not finite")
+    return raw
 
 
 def _as_arrays(dets: list[Any]) -> tuple[np.ndarray, ...] | None:

@@ -13,7 +13,7 @@ from cvtool.core.provenance import provenance
 from cvtool.detect.calibration import calibration_dict, detection_calibration
 from cvtool.detect.coco_eval import CocoEvalResult, coco_evaluate
 from cvtool.detect.cocodata import GroundTruth, Predictions, load_ground_truth, load_predictions
-from cvtool.detect.matching import match_predictions
+from cvtool.detect.matching import MatchResult, match_predictions
 from cvtool.detect.report import render_report
 from cvtool.detect.scales import (
     PREDICTION_SCALE_RULE,
@@ -67,14 +67,7 @@ def evaluate_detections(
     gt_scales, pred_scales = ground_truth_scales(gt), prediction_scales(preds, gt, match)
     with console.status("TIDE errors, all objects and per scale"):
         tide = tide_by_scale(gt, preds, gt_scales, pred_scales)
-    calib_doc: dict[str, Any] = {"iou_threshold": 0.5, "n_bins": n_bins}
-    try:
-        calib = detection_calibration(preds, match, pred_scales, n_bins)
-        calib_doc["by_scale"] = calibration_dict(calib)
-    except ValueError as e:
-        calib = {}
-        calib_doc["skipped"] = f"scores are not probabilities: {e}"
-        warn(f"calibration skipped: {e}")
+    calib, raw_calib, calib_doc = _calibration(preds, match, pred_scales, n_bins)
     source = "in memory" if isinstance(predictions, list) else str(predictions)
     coco_doc = _coco_doc(coco, preds, source, annotations)
     tide_doc = _tide_doc(tide, gt)
@@ -95,8 +88,35 @@ def evaluate_detections(
         atomic_write_json(stage / "calibration.json", calib_doc)
         atomic_write_text(stage / "report.md", render_report(coco_doc, tide_doc, calib_doc, meta))
         if plots:
-            _plots(stage / "plots", coco, tide, calib)
-    return DetectionEval(out, _headline(coco, tide, calib), coco_doc, tide_doc, calib_doc)
+            _plots(stage / "plots", coco, tide, calib, raw_calib)
+    headline = _headline(coco, tide, calib, raw_calib)
+    return DetectionEval(out, headline, coco_doc, tide_doc, calib_doc)
+
+
+Calibrations = dict[str, CalibrationResult | None]
+
+
+def _calibration(
+    preds: Predictions, match: MatchResult, scales: Any, n_bins: int
+) -> tuple[Calibrations, Calibrations, dict[str, Any]]:
+    """Calibration of the scores per scale and, for calibrated predictions, of the raw
+    scores; and `calibration.json`. Scores that are not probabilities are skipped, with why."""
+    doc: dict[str, Any] = {"iou_threshold": 0.5, "n_bins": n_bins}
+    found: dict[str, Calibrations] = {"by_scale": {}, "raw_by_scale": {}}
+    which = {"by_scale": None, "raw_by_scale": preds.raw_score}
+    for key, scores in which.items():
+        if key == "raw_by_scale" and scores is None:
+            continue
+        try:
+            found[key] = detection_calibration(preds, match, scales, n_bins, scores)
+            doc[key] = calibration_dict(found[key])
+        except ValueError as e:
+            what = "scores" if key == "by_scale" else "raw scores (score_raw)"
+            doc["skipped" if key == "by_scale" else "raw_skipped"] = (
+                f"{what} are not probabilities: {e}"
+            )
+            warn(f"calibration of the {what} skipped: {e}")
+    return found["by_scale"], found["raw_by_scale"], doc
 
 
 def _coco_doc(
@@ -132,22 +152,29 @@ def _tide_doc(tide: dict[str, TideResult | None], gt: GroundTruth) -> dict[str, 
 def _headline(
     coco: CocoEvalResult,
     tide: dict[str, TideResult | None],
-    calib: dict[str, CalibrationResult | None],
+    calib: Calibrations,
+    raw_calib: Calibrations,
 ) -> dict[str, Any]:
-    """The detection headline metrics (`cvtool.core.headline`), then TIDE's overall numbers."""
-    overall, calib_all = tide["all"], calib.get("all")
-    return headline_values(
-        coco.stats,
-        None if overall is None else overall.to_dict(),
-        None if calib_all is None else calib_all.ece,
-    )
+    """The detection headline metrics (`cvtool.core.headline`), then TIDE's overall numbers
+    (and, for calibrated predictions, the ECE of the raw scores)."""
+    overall, calib_all, raw_all = tide["all"], calib.get("all"), raw_calib.get("all")
+    extra = {"ece_raw": None if raw_all is None else raw_all.ece} if raw_calib else {}
+    return {
+        **headline_values(
+            coco.stats,
+            None if overall is None else overall.to_dict(),
+            None if calib_all is None else calib_all.ece,
+        ),
+        **extra,
+    }
 
 
 def _plots(
     directory: Path,
     coco: CocoEvalResult,
     tide: dict[str, TideResult | None],
-    calib: dict[str, CalibrationResult | None],
+    calib: Calibrations,
+    raw_calib: Calibrations,
 ) -> None:
     from cvtool.core.plots import plot_reliability
     from cvtool.detect.plots import plot_pr_curves, plot_tide_errors
@@ -167,5 +194,8 @@ def _plots(
     for scale, res in calib.items():
         if res is not None:
             plot_reliability(
-                res, directory / f"reliability_{scale}.png", f"Detection calibration, {scale}"
+                res,
+                directory / f"reliability_{scale}.png",
+                f"Detection calibration, {scale}",
+                raw=raw_calib.get(scale),
             )

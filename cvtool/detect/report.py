@@ -28,8 +28,8 @@ def summary_rows(
             return "n/a"
         return fmt(res[group][key] if group else res[key], 2)
 
-    def calib_value(col: str, key: str) -> str:
-        res = (calib.get("by_scale") or {}).get(col)
+    def calib_value(col: str, key: str, scores: str = "by_scale") -> str:
+        res = (calib.get(scores) or {}).get(col)
         return "n/a" if res is None else fmt(res[key], 4)
 
     rows = [
@@ -48,7 +48,18 @@ def summary_rows(
     ]
     rows += [
         ("ECE @IoU0.5", [calib_value(c, "ece") for c in COLUMNS]),
+        ("adaptive ECE @IoU0.5", [calib_value(c, "adaptive_ece") for c in COLUMNS]),
         ("MCE @IoU0.5", [calib_value(c, "mce") for c in COLUMNS]),
+    ]
+    if "raw_by_scale" in calib:
+        rows += [
+            ("ECE @IoU0.5, raw scores", [calib_value(c, "ece", "raw_by_scale") for c in COLUMNS]),
+            (
+                "adaptive ECE @IoU0.5, raw scores",
+                [calib_value(c, "adaptive_ece", "raw_by_scale") for c in COLUMNS],
+            ),
+        ]
+    rows += [
         ("objects (TIDE)", [_count(tide, c, "num_ground_truth") for c in COLUMNS]),
         ("predictions (TIDE)", [_count(tide, c, "num_predictions") for c in COLUMNS]),
     ]
@@ -100,9 +111,15 @@ def render_report(
         "- Calibration: each prediction is matched greedily by score to an unmatched object of its "
         "class at IoU >= 0.5; ECE compares the score with matched-or-not in "
         f"{calib.get('n_bins', 'equal-width')} equal-width bins. Predictions inside crowd regions "
-        "are left out.",
+        "are left out. Adaptive ECE uses equal-mass bins instead.",
     ]
-    if calib.get("skipped"):
-        lines.append(f"- Calibration skipped: {calib['skipped']}")
+    if "raw_by_scale" in calib:
+        lines.append(
+            "- These predictions are calibrated (`cvtool detect calibrate --apply`): the rows "
+            "marked raw score the detector's own scores (`score_raw`)."
+        )
+    for key in ("skipped", "raw_skipped"):
+        if calib.get(key):
+            lines.append(f"- Calibration skipped: {calib[key]}")
     lines += ["", "Plots: `plots/`.", ""]
     return "\n".join(lines)

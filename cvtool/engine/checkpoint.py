@@ -65,6 +65,18 @@ class LoadedCheckpoint:
     def crop(self) -> Any:
         return self.preprocess.crop
 
+    def dataset_dir(self, data: Path | None) -> Path:
+        """`data`, else the dataset the model was trained on, which must still exist."""
+        if data is not None:
+            return Path(data)
+        if not self.dataset.is_dir():
+            raise CvtoolError(
+                f"the dataset this model was trained on, {self.dataset}, no longer exists",
+                "pass `data`: a prepared dataset of the same classes",
+                param="data",
+            )
+        return self.dataset
+
 
 def resolve_checkpoint(run_dir_or_file: Path) -> Path:
     """A checkpoint file as given, or a run dir's `checkpoints/best.pt` (else `last.pt`)."""

@@ -5,6 +5,9 @@ It describes the trained model (registry name, builder kwargs, task, classes, pr
 what evaluation needs to rebuild and feed it), the options the run was trained with (every
 `TrainConfig` field but where it was written, resolved defaults included, so the options alone
 replay the run) and how far it got (epochs completed, best score, early stop).
+`cvtool calibrate` adds the post-hoc calibration fitted to one of its checkpoints
+(`calibration`); training the run further writes the manifest without it, as the new
+checkpoints are not the calibrated one.
 
 >>> run = RunManifest.load(Path("runs/train/unet"))
 >>> config = run.config(out=Path("runs/train/unet-replay"))     # the same run, elsewhere
@@ -29,7 +32,8 @@ class RunManifest:
     """`model`, `model_kwargs`, `task`, `dataset`, `classes` (`[{id, name, color}]`),
     `ignore_index` and `preprocess` (`Preprocess.to_dict()`) describe the model; `options` is
     `TrainConfig.options()` of the resolved config; `best` is `{epoch, metric, value}`;
-    `stopped_early` is `{epoch, patience}` when patience ended the run."""
+    `stopped_early` is `{epoch, patience}` when patience ended the run; `calibration` is the
+    record `cvtool.api.calibrate` writes (method, parameters, split, checkpoint, numbers)."""
 
     model: str
     model_kwargs: dict[str, Any]
@@ -48,6 +52,7 @@ class RunManifest:
     command: str = ""
     updated: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    calibration: dict[str, Any] | None = None
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

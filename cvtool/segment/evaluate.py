@@ -38,8 +38,9 @@ from cvtool.segment.report import CLASS_COLUMNS, PER_IMAGE_FILE, STATE_FILE, wri
 from cvtool.segment.samples import load_prediction_pair
 from cvtool.segment.split import EvalSplit, SplitItem, load_split
 
-# (items, label masks (B, H, W), probabilities (B, C, H, W) or None, predicted ids (B, H, W))
-Batch = tuple[Sequence[SplitItem], Any, Any, Any]
+# (items, label masks (B, H, W), probabilities (B, C, H, W) or None, predicted ids (B, H, W),
+#  the raw model's probabilities (B, C, H, W) when the model is calibrated, else None)
+Batch = tuple[Sequence[SplitItem], Any, Any, Any, Any]
 # What merging reads from each shard's metrics.json.
 MERGED_FIELDS = ("split", "dataset", "source", "classes", "settings", "failures")
 
@@ -55,19 +56,23 @@ class Failure(NamedTuple):
 class _Recorder:
     """Feeds batches to the evaluator and streams the per-image outputs into the staging dir."""
 
-    def __init__(self, staging: Path, split: EvalSplit, with_scores: bool, s: EvalSettings):
+    def __init__(
+        self, staging: Path, split: EvalSplit, with_scores: bool, s: EvalSettings, with_raw: bool
+    ):
         m = split.manifest
         self.staging, self.split, self.settings = staging, split, s
         self.colors = class_colors(m.classes)
-        self.evaluator = SegmentationEvaluator(m.num_classes, m.ignore_index, with_scores, s.bins)
+        self.evaluator = SegmentationEvaluator(
+            m.num_classes, m.ignore_index, with_scores, s.bins, with_raw=with_raw
+        )
         self.failures: WorstK[Failure] = WorstK(s.max_failures)  # lowest IoU, then name
         self._file = (staging / PER_IMAGE_FILE).open("w", newline="")
         self._rows = csv.writer(self._file, lineterminator="\n")
         self._rows.writerow(["name", "iou"])
 
     def add(self, batch: Batch) -> None:
-        items, target, probs, pred = batch
-        ious = self.evaluator.update(target, probs=probs, pred=pred)
+        items, target, probs, pred, raw_probs = batch
+        ious = self.evaluator.update(target, probs=probs, pred=pred, raw_probs=raw_probs)
         pred_np = pred.cpu().numpy().astype(np.uint8)
         for item, iou, mask in zip(items, ious, pred_np, strict=True):
             self._rows.writerow([item.name, "" if np.isnan(iou) else f"{iou:.6f}"])
@@ -137,10 +142,12 @@ def run_evaluation(
     settings: EvalSettings,
     shard: tuple[int, int] | None,
     title: str,
+    with_raw: bool = False,
 ) -> EvalOutcome:
-    """Stream `batches` into a new eval dir at `out`; print the tables; return the outcome."""
+    """Stream `batches` into a new eval dir at `out`; print the tables; return the outcome.
+    With `with_raw`, the batches carry the raw model's probabilities too."""
     with staged_output_dir(out, settings.overwrite) as staging:
-        recorder = _Recorder(staging, split, with_scores, settings)
+        recorder = _Recorder(staging, split, with_scores, settings, with_raw)
         try:
             for batch in batches:
                 recorder.add(batch)
@@ -159,7 +166,7 @@ def _prediction_batches(split: EvalSplit, workers: int | None) -> Iterator[Batch
     load = partial(load_prediction_pair, num_classes=m.num_classes, ignore_index=m.ignore_index)
     pairs = parallel_map(load, split.items, workers, "scoring predictions")
     for item, (mask, pred) in zip(split.items, pairs, strict=True):
-        yield [item], torch.from_numpy(mask)[None], None, torch.from_numpy(pred)[None]
+        yield [item], torch.from_numpy(mask)[None], None, torch.from_numpy(pred)[None], None
 
 
 def evaluate_predictions(

@@ -9,7 +9,9 @@ number of images:
   on scores rounded down to the histogram's resolution;
 - a histogram of per-image IoUs (the mean IoU over the classes in that image's ground truth or
   prediction);
-- top-label calibration sums (`CalibrationBins`).
+- calibration sums (`CalibrationMetrics`: top-label ECE, MCE and adaptive ECE, per-class
+  ECE, NLL, Brier score) of the probabilities, and, for a calibrated model, of the raw model's
+  probabilities too.
 
 The state of a shard saves to one `.npz` file and merges with others to the same numbers as a
 single pass over all the images.
@@ -25,13 +27,13 @@ from typing import Any
 import numpy as np
 
 from cvtool.core.artifacts import IGNORE_INDEX, atomic_path
-from cvtool.core.calibration import CalibrationBins, CalibrationResult
+from cvtool.core.calibration_metrics import CalibrationMetrics, CalibrationReport
 from cvtool.core.confusion import ConfusionMatrix, SegmentationScores, class_iou
 from cvtool.core.errors import CvtoolError
 
 IOU_BINS = 10
 SCORE_BINS = 10000
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def iou_histogram(values: np.ndarray, n_bins: int = IOU_BINS) -> np.ndarray:
@@ -73,7 +75,8 @@ class SegmentationReport:
 
     scores: SegmentationScores
     average_precision: np.ndarray | None  # per class, NaN where a class has no pixels
-    calibration: CalibrationResult | None
+    calibration: CalibrationReport | None
+    raw_calibration: CalibrationReport | None  # the uncalibrated model's, when calibrated
     class_iou_histogram: np.ndarray
     image_iou_histogram: np.ndarray
     images: int
@@ -87,11 +90,11 @@ class SegmentationReport:
         return float(np.nanmean(ap))
 
     def headline(self) -> dict[str, float]:
+        calibration = self.calibration.summary() if self.calibration else {}
         return {
             **self.scores.headline(),
             "mean_ap": self.mean_ap,
-            "ece": self.calibration.ece if self.calibration else float("nan"),
-            "mce": self.calibration.mce if self.calibration else float("nan"),
+            **{k: calibration.get(k, float("nan")) for k in ("ece", "mce", "nll", "brier")},
         }
 
 
@@ -103,7 +106,8 @@ class SegmentationEvaluator:
     >>> ev.compute().scores.miou
 
     With probabilities, average precision and calibration are tracked too; with hard
-    predictions only (`with_scores=False`), they are not.
+    predictions only (`with_scores=False`), they are not. With `with_raw`, each batch also
+    brings the raw model's probabilities (`raw_probs`), whose calibration is tracked beside.
     """
 
     def __init__(
@@ -113,28 +117,37 @@ class SegmentationEvaluator:
         with_scores: bool = True,
         calibration_bins: int = 15,
         score_bins: int = SCORE_BINS,
+        with_raw: bool = False,
     ) -> None:
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.with_scores = with_scores
         self.score_bins = score_bins
         self.confusion = ConfusionMatrix(num_classes, ignore_index)
-        self.calibration = CalibrationBins(calibration_bins)
+        self.calibration = CalibrationMetrics(num_classes, calibration_bins)
+        self.raw_calibration = (
+            CalibrationMetrics(num_classes, calibration_bins) if with_raw else None
+        )
         # [negative, positive] x class x score bin
         self.score_hist = np.zeros((2, num_classes, score_bins), dtype=np.int64)
         self.image_iou_hist = np.zeros(IOU_BINS, dtype=np.int64)
         self.images = 0
         self.images_without_labels = 0
 
-    def update(self, target: Any, probs: Any = None, pred: Any = None) -> np.ndarray:
+    def update(
+        self, target: Any, probs: Any = None, pred: Any = None, raw_probs: Any = None
+    ) -> np.ndarray:
         """Add a batch of label masks `(B, H, W)` with class probabilities `(B, C, H, W)` or
-        predicted ids `(B, H, W)`; return the per-image IoUs of the batch."""
+        predicted ids `(B, H, W)` (and the raw model's probabilities, when tracked); return the
+        per-image IoUs of the batch."""
         import torch
 
         if probs is None and pred is None:
             raise ValueError("update needs probs or pred")
         if self.with_scores and probs is None:
             raise ValueError("this evaluator tracks scores: pass probs")
+        if (self.raw_calibration is not None) != (raw_probs is not None):
+            raise ValueError("raw_probs go with an evaluator made with_raw, and only there")
         target = torch.as_tensor(target)
         if probs is not None:
             probs = torch.as_tensor(probs)
@@ -143,8 +156,7 @@ class SegmentationEvaluator:
                     f"probabilities of shape {tuple(probs.shape)} are not (B, "
                     f"{self.num_classes}, H, W)"
                 )
-            confidence, argmax = probs.max(dim=1)
-            pred = argmax if pred is None else pred
+            pred = probs.argmax(dim=1) if pred is None else pred
         pred = torch.as_tensor(pred, device=target.device if probs is None else probs.device)
         target = target.to(pred.device)
         counts = self.confusion.update_per_image(pred, target).cpu().numpy()
@@ -153,12 +165,11 @@ class SegmentationEvaluator:
         self.images += len(ious)
         self.images_without_labels += int(np.isnan(ious).sum())
         if self.with_scores:
-            keep = target != self.ignore_index
-            self.calibration.update(confidence[keep].float(), (pred == target)[keep])
-            self._update_score_histograms(probs, target, keep)
+            self._update_scores(probs, raw_probs, target, target != self.ignore_index)
         return ious
 
-    def _update_score_histograms(self, probs: Any, target: Any, keep: Any) -> None:
+    def _update_scores(self, probs: Any, raw_probs: Any, target: Any, keep: Any) -> None:
+        """Score histograms and calibration sums of the labelled pixels."""
         import torch
 
         n, bins = self.num_classes, self.score_bins
@@ -168,6 +179,10 @@ class SegmentationEvaluator:
             kept = keep[b].reshape(-1)
             scores = probs[b].reshape(n, -1)[:, kept]  # (C, P): contiguous rows
             labels = target[b].reshape(-1)[kept].long()
+            self.calibration.update(scores.T, labels)
+            if self.raw_calibration is not None:
+                raw = raw_probs[b].to(probs.device).reshape(n, -1)[:, kept]
+                self.raw_calibration.update(raw.T, labels)
             flat = scores.float().mul(bins).int().clamp_(max=bins - 1).add_(offsets)  # int32
             # each pixel is a positive for its own class only: move that entry to the upper half
             flat[labels, torch.arange(labels.numel(), device=flat.device)] += n * bins
@@ -176,16 +191,17 @@ class SegmentationEvaluator:
 
     def merge(self, other: SegmentationEvaluator) -> SegmentationEvaluator:
         """Add a shard's state; both must have been made with the same settings."""
-        mine = (self.num_classes, self.ignore_index, self.score_bins, self.calibration.n_bins)
-        theirs = (other.num_classes, other.ignore_index, other.score_bins, other.calibration.n_bins)
+        mine, theirs = self._settings(), other._settings()
         if mine != theirs:
             raise ValueError(
-                f"cannot merge evaluator state (classes, ignore, score bins, calibration bins) "
-                f"{theirs} into {mine}"
+                f"cannot merge evaluator state (classes, ignore, score bins, calibration bins, "
+                f"raw calibration) {theirs} into {mine}"
             )
         self.with_scores = self.with_scores and other.with_scores
         self.confusion.merge(other.confusion)
         self.calibration.merge(other.calibration)
+        if self.raw_calibration is not None and other.raw_calibration is not None:
+            self.raw_calibration.merge(other.raw_calibration)
         self.score_hist += other.score_hist
         self.image_iou_hist += other.image_iou_hist
         self.images += other.images
@@ -206,6 +222,9 @@ class SegmentationEvaluator:
             scores=scores,
             average_precision=ap,
             calibration=self.calibration.compute() if self.with_scores else None,
+            raw_calibration=self.raw_calibration.compute()
+            if self.with_scores and self.raw_calibration is not None
+            else None,
             class_iou_histogram=iou_histogram(scores.iou),
             image_iou_histogram=self.image_iou_hist.copy(),
             images=self.images,
@@ -213,14 +232,28 @@ class SegmentationEvaluator:
         )
 
     # ------------------------------------------------------------------ shard state on disk
+    def _settings(self) -> tuple[int, ...]:
+        with_raw = self.raw_calibration is not None
+        return (
+            self.num_classes,
+            self.ignore_index,
+            self.score_bins,
+            self.calibration.n_bins,
+            int(with_raw),
+        )
+
     def state(self) -> dict[str, np.ndarray]:
+        calibrations = {"calibration": self.calibration, "raw_calibration": self.raw_calibration}
         return {
             "version": np.array(STATE_VERSION),
-            "settings": np.array(
-                [self.num_classes, self.ignore_index, self.score_bins, int(self.with_scores)]
-            ),
+            "settings": np.array([*self._settings(), int(self.with_scores)]),
             "confusion": self.confusion.numpy(),
-            **{f"calibration_{k}": np.asarray(v) for k, v in self.calibration.state().items()},
+            **{
+                f"{prefix}_{k}": v
+                for prefix, metrics in calibrations.items()
+                if metrics is not None
+                for k, v in metrics.state().items()
+            },
             "score_hist": self.score_hist,
             "image_iou_hist": self.image_iou_hist,
             "images": np.array([self.images, self.images_without_labels]),
@@ -244,20 +277,19 @@ class SegmentationEvaluator:
                 state = {k: data[k] for k in data.files}
             if int(state["version"]) != STATE_VERSION:
                 raise CvtoolError(
-                    f"{path}: evaluation state version {int(state['version'])} is not supported"
+                    f"{path}: evaluation state version {int(state['version'])} is not supported "
+                    f"(this cvtool writes version {STATE_VERSION})",
+                    "evaluate the shard again with this version of cvtool",
                 )
-            num_classes, ignore_index, score_bins, with_scores = (int(v) for v in state["settings"])
+            settings = [int(v) for v in state["settings"]]
+            num_classes, ignore_index, score_bins, n_bins, with_raw, with_scores = settings
             ev = cls(
-                num_classes,
-                ignore_index,
-                bool(with_scores),
-                len(state["calibration_count"]),
-                score_bins,
+                num_classes, ignore_index, bool(with_scores), n_bins, score_bins, bool(with_raw)
             )
             ev.confusion.matrix = torch.from_numpy(state["confusion"].astype(np.int64))
-            ev.calibration = CalibrationBins.from_state(
-                {k: state[f"calibration_{k}"] for k in ("count", "confidence_sum", "correct")}
-            )
+            ev.calibration = _calibration_state(state, "calibration")
+            if with_raw:
+                ev.raw_calibration = _calibration_state(state, "raw_calibration")
             ev.score_hist[:] = state["score_hist"]
             ev.image_iou_hist[:] = state["image_iou_hist"]
             ev.images, ev.images_without_labels = (int(v) for v in state["images"])
@@ -266,3 +298,10 @@ class SegmentationEvaluator:
         except Exception as e:  # zip/npz errors, missing keys, wrong shapes
             raise CvtoolError(f"{path} is not a readable evaluation state ({e})") from None
         return ev
+
+
+def _calibration_state(state: dict[str, np.ndarray], prefix: str) -> CalibrationMetrics:
+    start = f"{prefix}_"
+    return CalibrationMetrics.from_state(
+        {k[len(start) :]: v for k, v in state.items() if k.startswith(start)}
+    )

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from cvtool.core.artifacts import ClassInfo, atomic_write_text, csv_text
-from cvtool.core.evaldir import PLOTS_DIR, EvalResult, finite, write_eval_dir
+from cvtool.core.evaldir import (
+    PLOTS_DIR,
+    EvalResult,
+    calibration_info,
+    finite,
+    write_eval_dir,
+)
 from cvtool.core.tables import Column
 from cvtool.segment.metrics import SegmentationReport
 from cvtool.segment.plots import plot_iou_histograms
@@ -27,11 +33,16 @@ CLASS_COLUMNS = (
     Column("precision", "precision"),
     Column("recall", "recall"),
     Column("ap", "AP"),
+    Column("ece", "ECE"),
     Column("support", "pixels", count=True),
 )
 NO_SCORES_REASON = (
     "scored from predicted index masks, which carry no class probabilities: calibration "
     "(ECE/MCE) and average precision need the model's softmax scores, so they are not reported"
+)
+CONFIDENCE = (
+    "top-1 softmax probability per labelled pixel; per-class ECE: the class's probability "
+    "against whether the pixel is of that class"
 )
 ABSENT_NOTE = (
     "classes absent from both the ground truth and the predictions have no IoU/Dice/precision/"
@@ -41,6 +52,7 @@ ABSENT_NOTE = (
 
 def class_rows(report: SegmentationReport, classes: Sequence[ClassInfo]) -> list[dict[str, Any]]:
     s, ap = report.scores, report.average_precision
+    class_ece = None if report.calibration is None else report.calibration.class_ece
     return [
         {
             "id": c.id,
@@ -52,6 +64,7 @@ def class_rows(report: SegmentationReport, classes: Sequence[ClassInfo]) -> list
             "precision": finite(s.precision[c.id]),
             "recall": finite(s.recall[c.id]),
             "ap": None if ap is None else finite(ap[c.id]),
+            "ece": None if class_ece is None else finite(class_ece[c.id]),
             "support": int(s.support[c.id]),
         }
         for c in classes
@@ -106,7 +119,10 @@ def write_report(
         confusion=report.scores.confusion,
         calibration=report.calibration,
         notes=notes,
-        calibration_info={} if report.calibration else {"reason": NO_SCORES_REASON},
+        calibration_info=calibration_info(CONFIDENCE, context)
+        if report.calibration
+        else {"reason": NO_SCORES_REASON},
+        raw_calibration=report.raw_calibration,
         sections={
             "iou_histogram": {
                 "edges": [b["lower"] for b in bins] + [1.0],

@@ -28,7 +28,7 @@ def test_metric_format_direction_and_lookup() -> None:
     seg = headline_spec("segmentation")
     assert seg["mean_ap"].label == "mAP (pixel)"
     assert [m.key for m in seg.compared] == [
-        "miou", "pixel_accuracy", "mean_class_accuracy", "fw_iou", "mean_ap", "ece",
+        "miou", "pixel_accuracy", "mean_class_accuracy", "fw_iou", "mean_ap", "ece", "nll",
     ]  # fmt: skip
     assert seg["miou"].format(0.5) == "0.5000" and seg["ece"].format(None) == "—"
     assert seg["ece"].best([0.2, None, 0.1]) == 0.1 and seg["miou"].best([0.2, 0.3]) == 0.3

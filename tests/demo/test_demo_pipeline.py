@@ -16,10 +16,15 @@ def test_demo_runs_every_stage(cli, tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     stages = [s["stage"] for s in summary["steps"]]
     assert stages == [s["stage"] for s in json.loads((out / "demo.json").read_text())["steps"]]
-    assert {"prepare", "train", "evaluate", "classify", "detect", "track"} <= set(stages)
+    assert {"prepare", "train", "calibrate", "evaluate", "classify", "detect", "track"} <= set(
+        stages
+    )
     assert (out / "prepare" / "shapes" / "dataset.json").is_file()
     assert (out / "train" / "unet" / "checkpoints" / "best.pt").is_file()
-    assert (out / "evaluate" / "unet-test" / "metrics.json").is_file()
+    assert json.loads((out / "train" / "unet" / "run.json").read_text())["calibration"]
+    evaluated = json.loads((out / "evaluate" / "unet-test" / "metrics.json").read_text())
+    assert evaluated["calibration"]["applied"]["method"] == "temperature"
+    assert "ECE on test, raw" in result.stderr
     assert (out / "classify" / "convnet" / "eval-test" / "metrics.json").is_file()
     assert (out / "detect" / "coco_eval.json").is_file()
     assert (out / "track" / "runs" / "metrics.csv").is_file()

@@ -42,14 +42,20 @@ def save_run(run_dir, data_dir, classes=CLASSES, seed=0):
     return model.eval()
 
 
-@pytest.fixture
-def seg_data(tmp_path):
-    rng = np.random.default_rng(5)
+def random_masks(seed: int = 5) -> dict[str, np.ndarray]:
+    """Labels of the three classes for every name, 10 % ignored."""
+    rng = np.random.default_rng(seed)
     masks = {}
     for name in NAMES:
         mask = rng.integers(0, 3, SHAPE).astype(np.uint8)
         mask[rng.random(SHAPE) < 0.1] = 255
         masks[name] = mask
+    return masks
+
+
+@pytest.fixture
+def seg_data(tmp_path):
+    masks = random_masks()
     return write_dataset(tmp_path / "data", masks), masks
 
 

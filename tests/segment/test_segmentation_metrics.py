@@ -110,6 +110,28 @@ def test_shards_merge_to_single_pass(tmp_path) -> None:
         merged.merge(SegmentationEvaluator(N + 1))
 
 
+def test_calibrated_shards_merge_raw_and_calibrated(tmp_path) -> None:
+    made = [SegmentationEvaluator(N, with_raw=True) for _ in range(3)]
+    whole, a, b = made
+    for i, (target, probs) in enumerate(_batches(1, count=4)):
+        raw = probs.square() / probs.square().sum(dim=1, keepdim=True)  # a sharper raw model
+        whole.update(target, probs=probs, raw_probs=raw)
+        (a if i % 2 else b).update(target, probs=probs, raw_probs=raw)
+    a.save(tmp_path / "a.npz")
+    b.save(tmp_path / "b.npz")
+    merged = SegmentationEvaluator.load(tmp_path / "a.npz").merge(
+        SegmentationEvaluator.load(tmp_path / "b.npz")
+    )
+    one, two = whole.compute(), merged.compute()
+    assert two.raw_calibration.summary() == pytest.approx(one.raw_calibration.summary())
+    assert two.calibration.summary() == pytest.approx(one.calibration.summary())
+    assert one.raw_calibration.nll != pytest.approx(one.calibration.nll)
+    with pytest.raises(ValueError, match="cannot merge"):
+        merged.merge(SegmentationEvaluator(N))
+    with pytest.raises(ValueError, match="raw_probs go with an evaluator made with_raw"):
+        SegmentationEvaluator(N).update(*next(iter(_batches(1))), raw_probs=probs)
+
+
 def test_unreadable_state_names_the_file(tmp_path) -> None:
     bad = tmp_path / "state.npz"
     bad.write_text("not a zip")
