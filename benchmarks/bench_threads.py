@@ -47,7 +47,9 @@ HERE = Path(__file__).resolve()
 VARIANTS = {  # name: (threads, OpenMP environment); None threads: the variant's default
     "before": (None, {}),
     "policy": (None, None),  # what `cvtool` sets up: `prepare_runtime()`, `set_threads(None)`
+    "spin 1k": (None, {"GOMP_SPINCOUNT": "1000"}),
     "spin 10k": (None, {"GOMP_SPINCOUNT": "10000"}),
+    "spin 100k": (None, {"GOMP_SPINCOUNT": "100000"}),
     "1 thread": (1, None),
     "1 spin": (1, {}),
 }
