@@ -1,12 +1,15 @@
-"""Shared fixtures: the real-data folder (skipped when absent), a CLI runner, and the tiny
-prepared datasets (`seg_data`, `cls_data`) that every stage's tests build on."""
+"""Shared fixtures: the real-data folder (skipped when absent), a CLI runner, the tiny
+prepared datasets (`seg_data`, `cls_data`) that every stage's tests build on, and real CamVid
+prepared and trained on once per test run (`camvid_data`, `camvid_unet`)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from cvtool.core.threads import prepare_runtime, usable_cores
 
@@ -30,6 +33,49 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"real data not found at {root} (set CVTOOL_TEST_DATA)")
     return root
+
+
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], Path]) -> Path:
+    """`build(folder)` run once per test run, shared by every test process (`-n 2` starts two:
+    the first builds under a lock, the other waits and reuses it). Tests must not change it."""
+    base = factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    done = root / f"{name}.done"
+    with FileLock(root / f"{name}.lock"):
+        if not done.is_file():
+            done.write_text(str(build(root / name)))
+    return Path(done.read_text())
+
+
+@pytest.fixture(scope="session")
+def camvid_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shared CamVid (../shared/data/camvid) prepared with `prepare camvid`."""
+    source = shared_data_root() / "camvid"
+    if not source.is_dir():
+        pytest.skip(f"real data not found at {source} (set CVTOOL_TEST_DATA)")
+    from cvtool.formats.camvid import prepare_camvid
+
+    return built_once(
+        tmp_path_factory, "camvid", lambda out: prepare_camvid(source, out, workers=2).path
+    )
+
+
+@pytest.fixture(scope="session")
+def camvid_unet(camvid_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small U-Net run on `camvid_data` (width 8, 64x80, 2 epochs): a real model, briefly
+    trained. A test that changes the run (calibrate) works on a copy."""
+    import cvtool
+
+    options = {"width": 8, "upsample": "bilinear", "epochs": 2, "batch_size": 8, "lr": 0.003}
+    return built_once(
+        tmp_path_factory,
+        "camvid_unet",
+        lambda out: (
+            cvtool.train(
+                "unet", camvid_data, out, size="64x80", device="cpu", workers=0, **options
+            ).path
+        ),
+    )
 
 
 @pytest.fixture

@@ -101,6 +101,7 @@ def calibrate(
     device: str | None = None,
     amp: bool = True,
     workers: int | None = None,
+    threads: int | None = None,
     progress: bool = False,
 ) -> CalibrationFitResult:
     """Fit a post-hoc calibration of a trained model on a held-out split; store it in the run.
@@ -125,6 +126,7 @@ def calibrate(
         device: `auto`, `cpu`, `cuda`, `cuda:N` or `mps` (default: auto).
         amp: mixed precision on CUDA.
         workers: image decoding processes (default: all cores).
+        threads: torch's intra-op threads (default: `cvtool.core.threads.policy_threads()`).
         progress: show progress and the result on stderr.
 
     Returns:
@@ -135,6 +137,7 @@ def calibrate(
     from cvtool.core.logit_calibration import calibration_scores, fit_calibration
     from cvtool.core.logit_store import LogitStore
     from cvtool.core.provenance import provenance
+    from cvtool.core.threads import set_threads
     from cvtool.engine.calibration import checkpoint_identity
     from cvtool.engine.checkpoint import load_checkpoint
     from cvtool.engine.manifest import RUN_MANIFEST, RunManifest
@@ -143,6 +146,7 @@ def calibrate(
     if subsample is not None and not 0 < subsample <= 1:
         raise ParameterError(f"subsample must lie in (0, 1], got {subsample}", "subsample")
     run_path, data_path = as_path(run, "run"), as_optional_path(data, "data")
+    set_threads(threads)
     with quiet(not progress):
         checkpoint = load_checkpoint(run_path)
         if checkpoint.run_dir is None or not (checkpoint.run_dir / RUN_MANIFEST).is_file():

@@ -12,6 +12,7 @@ from cvtool.cli.common import (
     device_option,
     seed_option,
     stage_command,
+    threads_option,
     workers_option,
 )
 
@@ -46,6 +47,7 @@ def calibrate(
     device: str = device_option(),
     amp: bool = typer.Option(True, "--amp/--no-amp", help="Mixed precision on CUDA."),
     workers: int | None = workers_option("Image decoding processes (default: all cores)."),
+    threads: int | None = threads_option(),
 ) -> CommandResult:
     """Fit a post-hoc calibration of a segmentation model or classifier on a held-out split.
 
@@ -77,6 +79,7 @@ def calibrate(
         device=device,
         amp=amp,
         workers=workers,
+        threads=threads,
         progress=True,
     )
     summary = result.to_dict()

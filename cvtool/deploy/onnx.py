@@ -60,6 +60,20 @@ def export_onnx(model: Any, example: Any, info: ModelInfo, dynamic_size: bool, p
     onnx.save(proto, str(path))
 
 
+def session_options(ort: Any) -> Any:
+    """ONNX Runtime under the thread policy of `cvtool.core.threads`: as many intra-op threads
+    as torch has (`--threads`, else the usable cores), no inter-op pool, and threads that sleep
+    while they wait. ONNX Runtime's threads spin by default, which on a busy machine costs
+    what OpenMP spinning costs torch (docs/performance.md)."""
+    import torch
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 class OnnxModule:
     """An ONNX Runtime session behind the calls `cvtool.core.inference` makes on a model.
 
@@ -70,7 +84,9 @@ class OnnxModule:
         _, ort = import_onnx()
         self.path = path
         try:
-            self.session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(
+                str(path), session_options(ort), providers=["CPUExecutionProvider"]
+            )
         except Exception as e:  # onnxruntime raises its own Fail/InvalidGraph types
             raise CvtoolError(f"cannot load ONNX model {path}: {e}", param="model") from None
         self.input = self.session.get_inputs()[0].name

@@ -13,13 +13,10 @@ from cvtool.engine.trainer import train
 
 @pytest.mark.realdata
 @pytest.mark.slow
-def test_unet_on_camvid_odd_resolution(shared_data: Path, tmp_path: Path) -> None:
-    from cvtool.formats.camvid import prepare_camvid
-
-    data = prepare_camvid(shared_data / "camvid", tmp_path / "camvid", workers=1).path
+def test_unet_on_camvid_odd_resolution(camvid_data: Path, tmp_path: Path) -> None:
     config = TrainConfig(
         model="unet",
-        data=data,
+        data=camvid_data,
         out=tmp_path / "run",
         model_kwargs={"width": 4},
         epochs=2,

@@ -68,6 +68,27 @@ def test_onnx_export_predicts_the_same_masks(seg_run: Path, new_images: Path, tm
     assert agreement >= 0.999
 
 
+def test_onnx_runtime_follows_the_thread_policy(seg_run: Path, tmp_path: Path, monkeypatch):
+    import onnxruntime as ort
+
+    from cvtool.core.threads import set_threads
+    from cvtool.deploy.onnx import OnnxModule
+
+    exported = cvtool.export(seg_run, "onnx", tmp_path / "unet.onnx")
+    made = []
+    real = ort.InferenceSession
+    monkeypatch.setattr(ort, "InferenceSession", lambda *a, **k: made.append(a[1]) or real(*a, **k))
+    before = set_threads(None)
+    try:
+        set_threads(1)
+        OnnxModule(exported.path)
+    finally:
+        set_threads(before)
+    (options,) = made
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
 def test_tiles_and_flip_tta_keep_the_input_size(seg_run, new_images, tmp_path) -> None:
     result = cvtool.predict(seg_run, new_images, tmp_path / "t", tile=True, tile_size="16x24",
                             overlap=0.5, tta="flip", batch_size=3, workers=1)  # fmt: skip

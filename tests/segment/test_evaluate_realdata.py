@@ -10,23 +10,18 @@ import pytest
 from PIL import Image
 from sklearn.metrics import jaccard_score
 
-from cvtool.formats.camvid import prepare_camvid
-
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 
-@pytest.fixture
-def camvid(shared_data, tmp_path) -> Path:
-    return prepare_camvid(shared_data / "camvid", tmp_path / "camvid", workers=2).path
-
-
-def test_camvid_test_split_scores(cli, camvid, tmp_path):
-    names = (camvid / "splits" / "test.txt").read_text().split()
-    masks = {n: np.asarray(Image.open(camvid / "masks" / f"{Path(n).stem}.png")) for n in names}
+def test_camvid_test_split_scores(cli, camvid_data, tmp_path):
+    names = (camvid_data / "splits" / "test.txt").read_text().split()
+    masks = {
+        n: np.asarray(Image.open(camvid_data / "masks" / f"{Path(n).stem}.png")) for n in names
+    }
     labels = np.concatenate([m.ravel() for m in masks.values()])
     labels = labels[labels != 255]
     majority = int(np.bincount(labels).argmax())
-    num_classes = len(json.loads((camvid / "dataset.json").read_text())["classes"])
+    num_classes = len(json.loads((camvid_data / "dataset.json").read_text())["classes"])
 
     def score(preds: dict[str, np.ndarray], name: str) -> dict:
         pred_dir = tmp_path / name
@@ -34,7 +29,7 @@ def test_camvid_test_split_scores(cli, camvid, tmp_path):
         for n, pred in preds.items():
             Image.fromarray(pred.astype(np.uint8), mode="L").save(pred_dir / f"{Path(n).stem}.png")
         out = tmp_path / f"{name}-eval"
-        result = cli("evaluate", "--predictions", pred_dir, "--data", camvid, "--out", out,
+        result = cli("evaluate", "--predictions", pred_dir, "--data", camvid_data, "--out", out,
                      "--max-failures", 2, "--workers", 2)  # fmt: skip
         assert result.exit_code == 0, result.stderr
         return json.loads((out / "metrics.json").read_text())
