@@ -32,8 +32,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cvtool.core.threads import usable_cores, worker_init_fn
+from cvtool.core.threads import usable_cores
 from cvtool.core.transforms import Preprocess, train_transform
+from cvtool.engine.loader import WorkerLoader
 from cvtool.segment.dataset import SegmentationDataset
 
 DATA = Path(os.environ.get("CVTOOL_TEST_DATA", Path(__file__).resolve().parents[2] / "shared/data"))
@@ -111,9 +112,7 @@ def per_core(ds, n: int) -> float:
 
 def loader_rate(ds, n: int, workers: int) -> float:
     """Images/s through a DataLoader with `workers` worker processes (batches of 8)."""
-    loader = torch.utils.data.DataLoader(
-        ds, batch_size=8, shuffle=True, num_workers=workers, worker_init_fn=worker_init_fn
-    )
+    loader = WorkerLoader(ds, 8, torch.utils.data.RandomSampler(ds), workers)
     seen, start = 0, time.perf_counter()
     while seen < n:
         for images, _ in loader:

@@ -4,7 +4,8 @@ the option vocabulary.
 A command function decorated with `@stage_command(app)` returns a `CommandResult`; the wrapper
 prints the artifact path as the last stdout line (or a JSON summary with `--json`), turns a
 `CvtoolError` into a one-paragraph message, and shows tracebacks only with `--debug`. Exit codes:
-1 for a data or runtime problem, 2 for a usage error (Typer's own, and `ParameterError`).
+1 for a data or runtime problem, 2 for a usage error (Typer's own, and `ParameterError`), 130
+for Ctrl-C and 143 for SIGTERM (`cvtool.core.signals`), after which nothing half-written is kept.
 
 Library errors name Python parameters, never CLI flags: `CvtoolError.param` becomes a
 `--flag: ` prefix, and a parameter quoted in a message or hint (`` `overwrite=True` ``) is
@@ -29,9 +30,13 @@ import typer
 from cvtool.core.console import console, error
 from cvtool.core.device import DEVICE_HELP
 from cvtool.core.errors import CvtoolError, ParameterError
+from cvtool.core.signals import Terminated
 
 EXIT_ERROR = 1  # a data or runtime problem
 EXIT_USAGE = 2  # an option value that cannot work (Typer's own code for usage errors)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM)
+NOTHING_KEPT = "nothing half-written was kept"
 
 # `name`, `name=True` or `name=False` quoted in a library message: a reference to a parameter.
 _PARAM_REF = re.compile(r"`([a-z][a-z0-9_]*)(?:=(True|False))?`")
@@ -96,6 +101,27 @@ def report_cvtool_error(e: CvtoolError, ctx: typer.Context | None = None) -> int
     return EXIT_USAGE if isinstance(e, ParameterError) else EXIT_ERROR
 
 
+def report_failure(e: BaseException, debug: bool, ctx: typer.Context | None = None) -> int:
+    """Print why the command failed, in one paragraph (and the traceback with `debug`); return
+    its exit code."""
+    if isinstance(e, KeyboardInterrupt):
+        terminated = isinstance(e, Terminated)
+        report_error(f"{'terminated' if terminated else 'interrupted'}; {NOTHING_KEPT}")
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    if debug:
+        console.print_exception()
+    if isinstance(e, CvtoolError):
+        return report_cvtool_error(e, ctx)
+    if isinstance(e, OSError):  # a file the command could not read or write
+        report_error(*os_error_text(e))
+    else:
+        report_error(
+            f"unexpected {type(e).__name__}: {e}",
+            None if debug else "re-run with --debug for the full traceback",
+        )
+    return EXIT_ERROR
+
+
 def os_error_text(e: OSError) -> tuple[str, str]:
     """The message and hint for a file error: what failed, on which file, and what to do."""
     where = " -> ".join(str(f) for f in (e.filename, e.filename2) if f is not None) or "a file"
@@ -134,28 +160,16 @@ def stage_command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> C
                 kw.pop(context_name, None)
             try:
                 result = fn(*args, **kw)
-            except CvtoolError as e:
-                if debug:
-                    console.print_exception()
-                raise typer.Exit(report_cvtool_error(e, command_context)) from None
-            except KeyboardInterrupt:
-                report_error("interrupted; nothing half-written was kept")
-                raise typer.Exit(130) from None
             except (typer.Exit, typer.Abort, typer.BadParameter):
                 raise
-            except OSError as e:  # a file the command could not read or write
-                if debug:
-                    console.print_exception()
-                report_error(*os_error_text(e))
-                raise typer.Exit(EXIT_ERROR) from None
-            except Exception as e:
-                if debug:
-                    console.print_exception()
-                report_error(
-                    f"unexpected {type(e).__name__}: {e}",
-                    None if debug else "re-run with --debug for the full traceback",
-                )
-                raise typer.Exit(EXIT_ERROR) from None
+            except (Exception, KeyboardInterrupt) as e:
+                code = report_failure(e, debug, command_context)
+                from cvtool.core.workers import stop_workers  # not imported for `--help`
+
+                # Workers still running (an abandoned pool, loader workers) would delay the
+                # exit until their tasks end, for ever for one that never does.
+                stop_workers()
+                raise typer.Exit(code) from None
             _emit(result, json_output)
 
         # Typer reads option declarations from parameter defaults.

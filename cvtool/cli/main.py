@@ -22,6 +22,7 @@ from cvtool.cli import (
     track,
     train,
 )
+from cvtool.core.signals import raise_on_sigterm
 from cvtool.core.threads import prepare_runtime
 
 app = typer.Typer(
@@ -74,4 +75,5 @@ def root(
 
 def main() -> None:
     prepare_runtime()  # before torch is imported: its OpenMP runtime reads the environment once
+    raise_on_sigterm()  # `kill` cleans up like Ctrl-C (exit code 143)
     app()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copyreg
+from typing import Any
+
 
 class CvtoolError(Exception):
     """A data or runtime problem the user can fix.
@@ -21,6 +24,11 @@ class CvtoolError(Exception):
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An exception pickles as `type(*args)` by default, and `args` holds only the message:
+        # one raised in a worker process would reach the parent without its hint and param.
+        return copyreg.__newobj__, (type(self), *self.args), self.__dict__
 
 
 class ParameterError(CvtoolError):

@@ -10,8 +10,9 @@ each: on a 2-core machine one competing NumPy job made the demo's epochs about 4
   a cgroup CPU quota, so a container limited to 2 CPUs on a 64-core host runs 2 threads);
 - OpenMP threads sleep as soon as they wait (`RUNTIME_ENV`), set before torch is imported
   (`prepare_runtime`, the first thing `cvtool` does);
-- DataLoader workers and process-pool workers run one thread each (`worker_init_fn`,
-  `single_thread`): their parallelism is the number of processes, not threads inside them;
+- DataLoader workers and process-pool workers run one thread each (`single_thread`, called by
+  `cvtool.core.workers.init_worker`): their parallelism is the number of processes, not
+  threads inside them;
 - `threads=N` overrides the count (`--threads N` on every command that runs torch).
 
 >>> prepare_runtime()          # before `import torch`; a no-op for variables already set
@@ -103,8 +104,9 @@ def set_threads(threads: int | None = None) -> int:
 def single_thread() -> None:
     """One thread in every native pool this process has loaded or will load.
 
-    `ProcessPoolExecutor(initializer=single_thread)`: N pool workers use N cores, not N times
-    the cores. Limiting OpenMP through threadpoolctl also limits torch's OpenMP pool."""
+    Run by every worker process (`cvtool.core.workers.init_worker`): N pool workers use N
+    cores, not N times the cores. Limiting OpenMP through threadpoolctl also limits torch's
+    OpenMP pool (and PyTorch already limits torch in DataLoader workers)."""
     for key in THREAD_ENV:
         os.environ[key] = "1"
     from threadpoolctl import threadpool_limits
@@ -112,10 +114,3 @@ def single_thread() -> None:
     threadpool_limits(1)
     if "cv2" in sys.modules:
         sys.modules["cv2"].setNumThreads(1)
-
-
-def worker_init_fn(worker_id: int) -> None:
-    """`DataLoader(worker_init_fn=...)`: each loader worker decodes and augments on one thread
-    (PyTorch already limits torch there; this covers OpenCV, OpenMP and BLAS)."""
-    del worker_id
-    single_thread()

@@ -12,7 +12,6 @@ from cvtool.core.artifacts import DatasetManifest
 from cvtool.core.augment import PRESETS
 from cvtool.core.batch_augment import BatchAugment
 from cvtool.core.errors import CvtoolError, ParameterError
-from cvtool.core.threads import worker_init_fn
 from cvtool.core.transforms import (
     JointTransform,
     Transform,
@@ -26,6 +25,7 @@ from cvtool.engine.checkpoint import checkpoint_manifest, read_checkpoint
 from cvtool.engine.class_weights import class_weights
 from cvtool.engine.config import TrainConfig
 from cvtool.engine.data import Dataset, label_stats, open_dataset
+from cvtool.engine.loader import WorkerLoader
 from cvtool.engine.loggers import import_tensorboard, import_wandb
 from cvtool.engine.losses import build_loss
 from cvtool.engine.manifest import RunManifest
@@ -139,14 +139,8 @@ def _build_model(cfg: TrainConfig, ctx: distributed.DistContext, k: int, sample:
 
 
 def _loader(cfg: TrainConfig, dataset: Any, sampler: Any, generator: Any, pin: bool) -> Any:
-    return torch.utils.data.DataLoader(
-        dataset,
-        batch_size=cfg.batch_size,
-        sampler=sampler,
-        num_workers=cfg.workers,
-        pin_memory=pin,
-        generator=generator,
-        worker_init_fn=worker_init_fn,
+    return WorkerLoader(
+        dataset, cfg.batch_size, sampler, cfg.workers, pin_memory=pin, generator=generator
     )
 
 
