@@ -107,15 +107,42 @@ def load_comparison(
             "their metrics differ (mIoU, accuracy, AP, HOTA); compare each task's eval dirs "
             "separately",
         )
-    rows = [row for directory, kind in kind_of.items() for row in kind.read(directory)]
+    task = next(iter(by_task))
+    columns = HEADLINES[task].compared
+    rows = [row for d, kind in kind_of.items() for row in _read_rows(d, kind, columns)]
     if not rows:
         raise CvtoolError(f"{', '.join(map(str, dirs))}: no evaluations to compare")
     labels = [row.label for row in rows]
     if len(set(labels)) < len(labels):  # same names: fall back to the paths
         for row in rows:
             row.label = row.fallback
-    task = next(iter(by_task))
-    return Comparison(task=task, columns=HEADLINES[task].compared, rows=rows)
+    return Comparison(task=task, columns=columns, rows=rows)
+
+
+def _read_rows(directory: Path, kind: EvalKind, columns: Sequence[Metric]) -> list[EvalRow]:
+    """The rows of one eval dir, refused with the file named when its reader meets something
+    its stage never writes (an edited or damaged file) or a value that is not a number."""
+    where = directory / kind.marker
+    try:
+        rows = kind.read(directory)
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise CvtoolError(
+            f"{where} (or a file beside it) is not what `{kind.stage}` writes: "
+            f"{type(e).__name__} {e}",
+            f"run `cvtool {kind.stage}` again to rewrite it",
+        ) from None
+    for row in rows:
+        if not isinstance(row.values, dict):
+            raise CvtoolError(f"{where}: the scores of {row.label} are not a mapping")
+        for metric in columns:
+            value = row.values.get(metric.key)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if value is not None and not number:
+                raise CvtoolError(
+                    f"{where}: {metric.key} of {row.label} is {value!r}, not a number",
+                    f"the file was edited or damaged; run `cvtool {kind.stage}` again",
+                )
+    return rows
 
 
 def _kind_of(directory: Path, kinds: Sequence[EvalKind]) -> EvalKind:
