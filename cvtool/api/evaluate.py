@@ -255,7 +255,8 @@ def merge_evaluations(
     """Merge the eval dirs of shards (`evaluate(..., shard=(i, n))`) as if run in one pass.
 
     Args:
-        shard_dirs: the shards' eval dirs (two or more, of one evaluation).
+        shard_dirs: the shards' eval dirs: all N shards of one evaluation, each once (a
+            missing, repeated or unsharded input is refused).
         out: eval dir to write.
         overwrite: replace an existing eval dir.
         progress: show the merged tables on stderr.

@@ -24,6 +24,7 @@ from cvtool.classify.split import ClassSplit, load_class_split
 from cvtool.core.artifacts import atomic_write_text, csv_text, staged_output_dir
 from cvtool.core.errors import CvtoolError
 from cvtool.core.evaldir import FAILURES_DIR, EvalOutcome, EvalSettings
+from cvtool.core.finite import NonFiniteOutputs
 from cvtool.core.images import read_rgb
 from cvtool.core.inference import Inference
 from cvtool.core.logit_calibration import Calibration, apply_calibration
@@ -46,6 +47,7 @@ def _score_split(
     s: EvalSettings,
     run: Inference,
     calibration: Calibration | None,
+    outputs: NonFiniteOutputs,
 ) -> tuple[ClassificationMetrics, Mistakes]:
     names = split.manifest.class_names
     metrics = ClassificationMetrics(len(names), s.bins, with_raw=calibration is not None)
@@ -55,8 +57,9 @@ def _score_split(
         rows.writerow(["path", "label", "predicted", "confidence", "correct"])
         for out in predict_split(checkpoint, split, run, cache=s.cache):
             labels = split.labels[out.start : out.start + len(out.logits)]
-            probs = apply_calibration(out.logits, calibration).softmax(dim=1)
-            raw = None if calibration is None else out.logits.softmax(dim=1)
+            logits = outputs.clean(out.logits)
+            probs = apply_calibration(logits, calibration).softmax(dim=1)
+            raw = None if calibration is None else logits.softmax(dim=1)
             metrics.update(probs, labels, raw)
             conf, pred = (t.cpu().numpy() for t in probs.max(dim=1))
             for i, (label, p, c) in enumerate(zip(labels, pred, conf, strict=True)):
@@ -103,7 +106,12 @@ def _embedding(
     if len(names) < MIN_POINTS:
         notes.append(f"no t-SNE: it needs at least {MIN_POINTS} train/val images")
         return None
-    return embed(splits, names, np.concatenate(labels), np.concatenate(feats))
+    features = np.concatenate(feats)
+    bad = int((~np.isfinite(features).all(axis=1)).sum())
+    if bad:
+        notes.append(f"no t-SNE: the penultimate features of {bad} image(s) hold NaN or Inf")
+        return None
+    return embed(splits, names, np.concatenate(labels), features)
 
 
 def _write_embedding(emb: Embedding, class_names: list[str], staging: Path, title: str) -> dict:
@@ -136,9 +144,10 @@ def evaluate_classifier(
     eval_split = load_class_split(data_dir, split)
     class_names = eval_split.manifest.class_names
     notes: list[str] = []
+    outputs = NonFiniteOutputs()
     with staged_output_dir(out, settings.overwrite) as staging:
         metrics, failures = _score_split(
-            checkpoint, eval_split, staging, settings, run, calibration
+            checkpoint, eval_split, staging, settings, run, calibration, outputs
         )
         gallery = _gallery(eval_split, failures, staging, title)
         emb = None
@@ -157,6 +166,7 @@ def evaluate_classifier(
             "misclassified": failures.offered,
             "gallery": GALLERY_FILE if gallery else None,
             "tsne": _write_embedding(emb, class_names, staging, source["name"]) if emb else None,
+            "nonfinite_outputs": outputs.to_dict(),
         }
         report = metrics.compute()
         written = write_classification_report(

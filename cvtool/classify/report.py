@@ -14,6 +14,7 @@ from typing import Any
 from cvtool.classify.metrics import ClassificationReport
 from cvtool.core.artifacts import ClassInfo
 from cvtool.core.evaldir import EvalResult, calibration_info, finite, write_eval_dir
+from cvtool.core.finite import nonfinite_warnings
 from cvtool.core.tables import Column
 
 CLASS_COLUMNS = (
@@ -74,5 +75,6 @@ def write_classification_report(
         notes=([ABSENT_NOTE] if absent else []) + notes,
         calibration_info=calibration_info(CONFIDENCE, context),
         raw_calibration=report.raw_calibration,
+        warnings=nonfinite_warnings(context, report.images),
     )
     return write_eval_dir(out, result, context, title)

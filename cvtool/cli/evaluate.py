@@ -43,7 +43,10 @@ def evaluate(
         help="Score these <stem>.png index masks instead of running a model.",
     ),
     merge: bool = typer.Option(
-        False, "--merge", help="Merge the eval dirs of shards given as arguments (needs --out)."
+        False,
+        "--merge",
+        help="Merge the eval dirs of all N shards of one evaluation, each given once as an "
+        "argument (needs --out).",
     ),
     shard: str | None = typer.Option(
         None, "--shard", metavar="I/N", help="Evaluate only every N-th image from the I-th."

@@ -31,6 +31,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Train a model on a prepared dataset dir; writes a run dir (run.json, checkpoints/, "
     "history.csv, plots/), by default runs/train/MODEL (numbered).\n\n"
+    "A run whose losses, validation score or weights become NaN/Inf stops with exit code 1; "
+    "the run dir keeps its last good epoch.\n\n"
     "Example: cvtool train unet --data data/camvid --out runs/unet",
 )
 
@@ -177,7 +179,14 @@ def _common_options(spec: ModelSpec) -> dict[str, Option]:
             bool,
             typer.Option(False, "--resume", help="Continue the run in --out with its own options."),
         ),
-        "overwrite": (bool, typer.Option(False, "--overwrite", help="Replace a non-empty --out.")),
+        "overwrite": (
+            bool,
+            typer.Option(
+                False,
+                "--overwrite",
+                help="Replace the run in --out (kept until the new run saves its first epoch).",
+            ),
+        ),
         "wandb": (
             opt_str,
             typer.Option(None, help="Also log to this W&B project (WANDB_MODE=offline works)."),

@@ -104,7 +104,9 @@ class EvalResult:
     are the per-class entries of `metrics.json` (`csv_skip` names fields left out of
     `per_class.csv`); `calibration_info` says what the confidence is and which calibration was
     applied, or (with no calibration) why there is none; `raw_calibration` is the raw model's
-    when a calibration was applied; `sections` are the task's own parts of `metrics.json`.
+    when a calibration was applied; `sections` are the task's own parts of `metrics.json`;
+    `warnings` say why the numbers may not mean what they seem (printed as warnings, where
+    `notes` are printed as notes).
     """
 
     task: str
@@ -120,6 +122,7 @@ class EvalResult:
     raw_calibration: CalibrationReport | None = None
     sections: dict[str, Any] = field(default_factory=dict)
     csv_skip: Sequence[str] = ()
+    warnings: list[str] = field(default_factory=list)
 
 
 def calibration_info(confidence: str, context: dict[str, Any]) -> dict[str, Any]:
@@ -190,6 +193,7 @@ def write_eval_dir(
         **result.sections,
         "calibration": calibration,
         "notes": result.notes,
+        "warnings": result.warnings,
     }
     atomic_write_json(out / METRICS_FILE, metrics)
     return metrics

@@ -10,7 +10,7 @@ from typing import Any
 from rich.table import Table
 
 from cvtool.core.calibration_metrics import SUMMARY_KEYS
-from cvtool.core.console import console, literal, note
+from cvtool.core.console import console, literal, note, warn
 from cvtool.core.headline import headline_spec
 
 
@@ -75,7 +75,8 @@ def print_calibration(calibration: dict[str, Any]) -> None:
 
 
 def print_metrics(metrics: dict[str, Any], title: str, columns: Sequence[Column]) -> None:
-    """The headline, the per-class `columns` and the notes of a `metrics.json` dict.
+    """The headline, the per-class `columns`, the notes and the warnings of a `metrics.json`
+    dict.
 
     A class row with `present` false (no ground truth and no prediction) reads "absent".
     """
@@ -95,3 +96,5 @@ def print_metrics(metrics: dict[str, Any], title: str, columns: Sequence[Column]
     console.print(per_class)
     for text in metrics["notes"]:
         note(text)
+    for text in metrics.get("warnings", []):  # eval dirs of older versions have none
+        warn(text)

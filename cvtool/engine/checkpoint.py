@@ -1,5 +1,8 @@
 """Self-describing checkpoints: a `.pt` file alone rebuilds the trained model.
 
+Loading refuses a checkpoint whose weights hold NaN or Inf (written by a diverged run of an
+older cvtool; training now stops before saving such weights).
+
 A checkpoint is a dict with `format == "cvtool-checkpoint"`: the run manifest (`run`, a
 `RunManifest`: model name and builder kwargs, task, classes, ignore index, preprocessing,
 dataset, options, epochs completed, best score), the model state dict (`model`) and the training
@@ -18,6 +21,7 @@ from typing import Any
 
 from cvtool.core.artifacts import ClassInfo, DatasetManifest, atomic_path
 from cvtool.core.errors import CvtoolError
+from cvtool.core.finite import describe_tensors, nonfinite_tensors
 from cvtool.core.transforms import Preprocess
 from cvtool.core.weights import unreadable_torch_file
 from cvtool.engine.manifest import RunManifest
@@ -157,6 +161,21 @@ def checkpoint_manifest(raw: dict[str, Any], path: Path) -> RunManifest:
     return RunManifest.from_dict(raw.get("run"), f"the manifest of checkpoint {path}")
 
 
+def check_finite_weights(raw: dict[str, Any], path: Path, run: RunManifest) -> None:
+    """Refuse the checkpoint `raw` (read from `path`) when its weights hold NaN or Inf: the
+    run diverged, and every number computed from this model would be meaningless."""
+    state = raw.get("model")
+    bad = nonfinite_tensors(state) if isinstance(state, dict) else []
+    if bad:
+        raise CvtoolError(
+            f"checkpoint {path}: weights contain NaN/Inf in {describe_tensors(bad, len(state))}: "
+            f"the run diverged at epoch {run.epochs_completed} or before (the epoch of these "
+            "weights); any result of this model would be meaningless",
+            "use the checkpoint of an earlier, finite epoch, or train again with a lower "
+            "learning rate (this cvtool stops a diverging run and never saves such weights)",
+        )
+
+
 def load_checkpoint(path: Path, map_location: Any = "cpu") -> LoadedCheckpoint:
     """Rebuild the model from the registry with the stored kwargs and load its weights.
 
@@ -166,6 +185,7 @@ def load_checkpoint(path: Path, map_location: Any = "cpu") -> LoadedCheckpoint:
     path = resolve_checkpoint(Path(path))
     raw = read_checkpoint(path, map_location)
     run = checkpoint_manifest(raw, path)
+    check_finite_weights(raw, path, run)
     try:
         get_spec(run.model)
         model = build_model(run.model, len(run.classes), **rebuild_kwargs(run.model_kwargs))

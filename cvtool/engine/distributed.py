@@ -69,3 +69,16 @@ def all_reduce_sum(values: list[float], device: Any) -> list[float]:
     t = torch.tensor(values, dtype=torch.float64, device=device)
     dist.all_reduce(t)
     return t.tolist()
+
+
+def broadcast_flag(flag: bool, device: Any) -> bool:
+    """Rank 0's `flag` on every rank (`flag` itself without a process group): one rank
+    decides, and all act alike."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return flag
+    t = torch.tensor([int(flag)], dtype=torch.int32, device=device)
+    dist.broadcast(t, src=0)
+    return bool(t.item())

@@ -7,6 +7,7 @@ in this process: a resumed run continues exactly as an uninterrupted one (on CPU
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -15,7 +16,6 @@ import torch
 
 from cvtool.core.confusion import ConfusionMatrix
 from cvtool.core.console import make_progress
-from cvtool.core.errors import CvtoolError
 from cvtool.engine import distributed
 from cvtool.engine.mixup import mixed_loss, mixup
 from cvtool.engine.setup import RunSetup
@@ -82,25 +82,25 @@ def run_pass(
 
 def run_epoch(run: RunSetup, epoch: int) -> dict[str, Any]:
     """Train and validate 1-based epoch `epoch`; its history row: `epoch`, `lr` (at the epoch
-    start), loss, accuracy (and mIoU for segmentation) of both splits, `time_s`."""
+    start), loss, accuracy (and mIoU for segmentation) of both splits, `time_s`.
+
+    A non-finite training loss (the same on every rank: it is reduced over them) skips the
+    validation pass: the run diverged (`cvtool.engine.divergence`), and the row has no `val_`
+    entries."""
     start = time.perf_counter()
     rng = _seed_epoch(run, epoch)
     lr = run.optimizer.param_groups[0]["lr"]
     label = f"epoch {epoch}/{run.cfg.epochs}"
-    train_loss, train_cm = run_pass(run, run.train_loader, f"{label} train", rng)
-    with torch.no_grad():
-        val_loss, val_cm = run_pass(run, run.val_loader, f"{label} val", None)
+    passes = [("train", *run_pass(run, run.train_loader, f"{label} train", rng))]
+    if math.isfinite(passes[0][1]):
+        with torch.no_grad():
+            passes.append(("val", *run_pass(run, run.val_loader, f"{label} val", None)))
     row: dict[str, Any] = {"epoch": epoch, "lr": lr}
-    for split, loss, cm in (("train", train_loss, train_cm), ("val", val_loss, val_cm)):
+    for split, loss, cm in passes:
         scores = cm.all_reduce().compute()
         row[f"{split}_loss"] = loss
         row[f"{split}_accuracy"] = scores.pixel_accuracy
         if run.segmentation:
             row[f"{split}_miou"] = scores.miou
     row["time_s"] = round(time.perf_counter() - start, 3)
-    if not np.isfinite(train_loss):
-        raise CvtoolError(
-            f"training loss became {train_loss} in epoch {epoch}",
-            "lower the learning rate, or check the data (e.g. class weights with zeros)",
-        )
     return row

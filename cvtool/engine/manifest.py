@@ -4,7 +4,7 @@ checkpoint.
 It describes the trained model (registry name, builder kwargs, task, classes, preprocessing:
 what evaluation needs to rebuild and feed it), the options the run was trained with (every
 `TrainConfig` field but where it was written, resolved defaults included, so the options alone
-replay the run) and how far it got (epochs completed, best score, early stop).
+replay the run) and how far it got (epochs completed, best score, early stop, divergence).
 `cvtool calibrate` adds the post-hoc calibration fitted to one of its checkpoints
 (`calibration`); training the run further writes the manifest without it, as the new
 checkpoints are not the calibrated one.
@@ -32,7 +32,9 @@ class RunManifest:
     """`model`, `model_kwargs`, `task`, `dataset`, `classes` (`[{id, name, color}]`),
     `ignore_index` and `preprocess` (`Preprocess.to_dict()`) describe the model; `options` is
     `TrainConfig.options()` of the resolved config; `best` is `{epoch, metric, value}`;
-    `stopped_early` is `{epoch, patience}` when patience ended the run; `calibration` is the
+    `stopped_early` is `{epoch, patience}` when patience ended the run; `diverged` is
+    `{epoch, found}` when training stopped because that epoch's losses, score or weights were
+    not finite (`found` says which; the epoch is not among the completed ones); `calibration` is the
     record `cvtool.api.calibrate` writes (method, parameters, split, checkpoint, numbers)."""
 
     model: str
@@ -47,6 +49,7 @@ class RunManifest:
     epochs_completed: int = 0
     best: dict[str, Any] = field(default_factory=dict)
     stopped_early: dict[str, int] | None = None
+    diverged: dict[str, Any] | None = None
     device: str = ""
     world_size: int = 1
     command: str = ""

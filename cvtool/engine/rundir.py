@@ -5,17 +5,20 @@ schedule is rebuilt for the new total, see `cvtool.engine.optim`); `data` may po
 (a moved dataset: its classes must be the same), and `device`, `workers`, `threads`, `cache`,
 `augment_device`, `wandb` and `logger` say where and how the run is computed or logged, not what
 it trains. Every other option must be equal.
+
+Replacing a run (`overwrite`): the new run is written into a hidden staging sibling until its
+first checkpoint, then swapped in (`cvtool.engine.writer`), so the old run survives a new one
+that fails or diverges before saving anything.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 from cvtool.core.errors import CvtoolError
 from cvtool.core.layout import dataset_parts
-from cvtool.core.outputs import check_out_not_input
+from cvtool.core.outputs import check_out_not_input, remove_debris, staging_dir
 from cvtool.core.rundirs import next_run_dir
 from cvtool.engine import distributed
 from cvtool.engine.config import TrainConfig
@@ -71,16 +74,22 @@ def check_new_run_dir(out: Path, data: Path, overwrite: bool) -> None:
         )
 
 
-def create_run_dir(out: Path, overwrite: bool, is_main: bool) -> None:
-    """Rank 0 makes (or, with `overwrite`, replaces) the run dir once every rank's set-up
-    succeeded."""
+def create_run_dir(out: Path, overwrite: bool, is_main: bool) -> Path:
+    """Rank 0 makes the run dir once every rank's set-up succeeded; returns where the run is
+    written. To replace an existing run (`overwrite`), that is a new hidden staging sibling,
+    swapped in by the writer with the first checkpoint: the old run survives a new one that
+    fails or diverges before it. What an interrupted run left beside `out` is cleared first
+    (the caller holds `out`'s lock)."""
     distributed.barrier()  # every rank has checked the run dir before rank 0 changes it
     if not is_main:
-        return
-    if out.is_dir() and overwrite:
-        shutil.rmtree(out)
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    (out / "plots").mkdir(exist_ok=True)
+        return out
+    remove_debris(out)
+    target = out
+    if overwrite and out.is_dir() and any(out.iterdir()):
+        target = staging_dir(out)
+    (target / "checkpoints").mkdir(parents=True, exist_ok=True)
+    (target / "plots").mkdir(exist_ok=True)
+    return target
 
 
 def _differences(stored: dict[str, Any], now: dict[str, Any]) -> list[tuple[str, str]]:

@@ -21,7 +21,11 @@ from cvtool.core.transforms import (
     train_transform,
 )
 from cvtool.engine import distributed
-from cvtool.engine.checkpoint import checkpoint_manifest, read_checkpoint
+from cvtool.engine.checkpoint import (
+    check_finite_weights,
+    checkpoint_manifest,
+    read_checkpoint,
+)
 from cvtool.engine.class_weights import class_weights
 from cvtool.engine.config import TrainConfig
 from cvtool.engine.data import Dataset, label_stats, open_dataset
@@ -119,6 +123,7 @@ def _check(cfg: TrainConfig) -> tuple[DatasetManifest, Resumed | None]:
     last = last_checkpoint(cfg.out)
     raw = read_checkpoint(last)
     run = checkpoint_manifest(raw, last)
+    check_finite_weights(raw, last, run)
     check_resumable(run, cfg, classes_json(dataset), last)
     return dataset, Resumed(run, list(raw["history"]), raw)
 

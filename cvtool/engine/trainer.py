@@ -8,11 +8,14 @@ Each epoch trains on the `train` split, validates on `val`, then rank 0 writes `
 `best.pt` when the validation score improved: mIoU for segmentation, accuracy for
 classification), `history.csv`, `plots/*.png` and `run.json` (see `cvtool.engine.writer`).
 `resume=True` continues a run exactly as if it had never stopped (on CPU; see
-`cvtool.engine.loop`), with the rules of `cvtool.engine.rundir`. Progress goes through
+`cvtool.engine.loop`), with the rules of `cvtool.engine.rundir`. An epoch whose losses, score or
+weights are NaN or Inf stops the run with a `CvtoolError` before anything of it is saved
+(`cvtool.engine.divergence`); rank 0 decides, and every rank stops. Progress goes through
 `cvtool.core.console`; wrap the call in `quiet()` to silence it.
 
 Modules: `setup` (run dir checks, loaders, model, optimizer), `loop` (one epoch), `monitor`
-(best score, patience), `writer` (artifacts), `options` (config files, resume config).
+(best score, patience), `divergence` (NaN/Inf checks), `writer` (artifacts), `options` (config
+files, resume config).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from cvtool.core.locks import output_lock
 from cvtool.core.threads import set_threads
 from cvtool.engine import distributed
 from cvtool.engine.config import TrainConfig
+from cvtool.engine.divergence import check_epoch, diverged_error, stopped_by_rank0
 from cvtool.engine.loop import run_epoch
 from cvtool.engine.monitor import Monitor
 from cvtool.engine.rundir import create_run_dir
@@ -89,13 +93,19 @@ def fit(run: RunSetup, callbacks: Sequence[EpochCallback] = ()) -> TrainResult:
     if run.resumed is not None:
         history = list(run.resumed.history)
         monitor = Monitor.restore(run.resumed.run.best, cfg.patience)
-    create_run_dir(cfg.out, cfg.overwrite and run.resumed is None, main)
-    writer = RunWriter(run, history) if main else None
+    directory = create_run_dir(cfg.out, cfg.overwrite and run.resumed is None, main)
+    writer = RunWriter(run, history, directory) if main else None
     try:
         if writer is not None:
             writer.start(monitor, history)
         for epoch in range(len(history) + 1, cfg.epochs + 1):
             row = run_epoch(run, epoch)
+            divergence = check_epoch(row, metric, run.model) if main else None
+            if distributed.broadcast_flag(divergence is not None, run.device):
+                if writer is None or divergence is None:
+                    raise stopped_by_rank0(epoch, run.ctx.rank)
+                kept = writer.diverged(divergence, row, monitor, history)
+                raise diverged_error(divergence, kept, float(cfg.lr or 0), run.amp)
             improved = monitor.update(epoch, row)
             history.append(row)
             if writer is not None:

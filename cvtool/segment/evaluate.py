@@ -26,6 +26,7 @@ from cvtool.core.evaldir import (
     EvalSettings,
     read_metrics,
 )
+from cvtool.core.finite import NonFiniteOutputs
 from cvtool.core.images import read_mask, read_rgb, write_index_png, write_rgb_png
 from cvtool.core.layout import COLORED_DIR, MASKS_DIR, mask_name
 from cvtool.core.palette import class_colors, colorize
@@ -36,6 +37,7 @@ from cvtool.segment.metrics import SegmentationEvaluator
 from cvtool.segment.plots import plot_failure
 from cvtool.segment.report import CLASS_COLUMNS, PER_IMAGE_FILE, STATE_FILE, write_report
 from cvtool.segment.samples import load_prediction_pair
+from cvtool.segment.shards import SPLIT_IMAGES, check_complete, split_size
 from cvtool.segment.split import EvalSplit, SplitItem, load_split
 
 # (items, label masks (B, H, W), probabilities (B, C, H, W) or None, predicted ids (B, H, W),
@@ -125,6 +127,7 @@ def _context(split: EvalSplit, source: dict[str, Any], s: EvalSettings, shard: A
         "dataset": str(split.data_dir),
         "split": split.split,
         "shard": None if shard is None else f"{shard[0]}/{shard[1]}",
+        SPLIT_IMAGES: split.total,
         "settings": {
             "bins": s.bins,
             "fail_threshold": s.fail_threshold,
@@ -143,9 +146,11 @@ def run_evaluation(
     shard: tuple[int, int] | None,
     title: str,
     with_raw: bool = False,
+    outputs: NonFiniteOutputs | None = None,
 ) -> EvalOutcome:
     """Stream `batches` into a new eval dir at `out`; print the tables; return the outcome.
-    With `with_raw`, the batches carry the raw model's probabilities too."""
+    With `with_raw`, the batches carry the raw model's probabilities too; `outputs` counts the
+    model's non-finite outputs while they stream (recorded as `nonfinite_outputs`)."""
     with staged_output_dir(out, settings.overwrite) as staging:
         recorder = _Recorder(staging, split, with_scores, settings, with_raw)
         try:
@@ -153,7 +158,10 @@ def run_evaluation(
                 recorder.add(batch)
         except ValueError as e:  # ids outside the classes, mismatched shapes
             raise CvtoolError(f"evaluating {split.data_dir} split {split.split!r}: {e}") from None
-        outcome = recorder.finish(_context(split, source, settings, shard), title)
+        context = _context(split, source, settings, shard)
+        if outputs is not None:
+            context["nonfinite_outputs"] = outputs.to_dict()
+        outcome = recorder.finish(context, title)
     outcome.path = out
     print_metrics(outcome.metrics, title, CLASS_COLUMNS)
     return outcome
@@ -197,7 +205,8 @@ def merge_evaluations(
     out: str | os.PathLike[str],
     overwrite: bool = False,
 ) -> EvalOutcome:
-    """Merge the eval dirs of shards (`evaluate --shard i/n`) into one, as if run in one pass."""
+    """Merge the eval dirs of shards (`evaluate --shard i/n`) into one, as if run in one pass:
+    all `n` shards of one evaluation, each once (`cvtool.segment.shards.check_complete`)."""
     dirs = [Path(d) for d in shard_dirs]
     if len(dirs) < 2:
         raise ParameterError("merging needs at least two shard eval directories", "shard_dirs")
@@ -208,15 +217,8 @@ def merge_evaluations(
                 f"{d / METRICS_FILE} is a {meta.get('task')} evaluation; only the shards of a "
                 "segmentation evaluation can be merged"
             )
+    check_complete(dirs, metas)
     first = metas[0]
-    for d, meta in zip(dirs[1:], metas[1:], strict=True):
-        for key in ("dataset", "split", "source"):
-            if _identity(meta, key) != _identity(first, key):
-                raise CvtoolError(
-                    f"{d / METRICS_FILE}: {key} {_identity(meta, key)!r} differs from "
-                    f"{dirs[0] / METRICS_FILE} ({_identity(first, key)!r}); only shards of one "
-                    "evaluation can be merged"
-                )
     evaluator = SegmentationEvaluator.load(dirs[0] / STATE_FILE)
     for d in dirs[1:]:
         try:
@@ -238,22 +240,20 @@ def merge_evaluations(
             shutil.copyfile(f.pop("dir") / f["file"], _ensure_parent(staging / f["file"]))
         context = {key: first[key] for key in ("source", "dataset", "split", "settings")} | {
             "shard": None,
+            SPLIT_IMAGES: split_size(metas),
             "merged_from": [str(d) for d in dirs],
             "failures": failures,
             "failure_candidates": sum(int(m.get("failure_candidates", 0)) for m in metas),
         }
+        counts = [
+            m["nonfinite_outputs"] for m in metas if isinstance(m.get("nonfinite_outputs"), dict)
+        ]
+        if counts:
+            context["nonfinite_outputs"] = {k: sum(c.get(k, 0) for c in counts) for k in counts[0]}
         outcome = _written(staging, evaluator.compute(), classes, context, title)
     outcome.path = Path(out)
     print_metrics(outcome.metrics, title, CLASS_COLUMNS)
     return outcome
-
-
-def _identity(metrics: dict[str, Any], key: str) -> Any:
-    """What must agree between shards (a shard may run on another device)."""
-    value = metrics.get(key)
-    if key == "source" and isinstance(value, dict):
-        return {k: v for k, v in value.items() if k not in ("device", "amp")}
-    return value
 
 
 def _ensure_parent(path: Path) -> Path:

@@ -5,7 +5,8 @@ Images are decoded in worker processes, preprocessed on the device and run in ba
 mask's own resolution, so every labelled pixel is scored. The checkpoint's resize is
 applied as in validation; its centre crop is not (a crop would leave labelled pixels unscored).
 A calibration stored with the run applies to those logits (`apply_calibration`) before the
-softmax.
+softmax. Logits that are NaN or Inf are counted, reported and replaced by finite values
+(`cvtool.core.finite.NonFiniteOutputs`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from cvtool.core.cache import CacheItem, decoded_samples
 from cvtool.core.evaldir import EvalOutcome, EvalSettings
+from cvtool.core.finite import NonFiniteOutputs
 from cvtool.core.inference import Inference, predict_batches
 from cvtool.core.logit_calibration import Calibration, apply_calibration
 from cvtool.core.logit_store import LogitStore
@@ -73,14 +75,17 @@ def model_batches(
     checkpoint: Any,
     split: EvalSplit,
     run: Inference,
+    outputs: NonFiniteOutputs,
     calibration: Calibration | None = None,
     cache: str = "none",
     name: str = "",
 ) -> Iterator[Batch]:
     """Yield `(items, labels, probabilities, predictions, raw probabilities)` batches on
     `run.device`: with a `calibration`, the probabilities and predictions are the calibrated
-    model's and the raw ones come beside; without, the raw probabilities are None."""
+    model's and the raw ones come beside; without, the raw probabilities are None. NaN and Inf
+    logits are counted in `outputs` and replaced (see `NonFiniteOutputs`)."""
     for items, labels, logits in model_logits(checkpoint, split, run, cache=cache, name=name):
+        logits = outputs.clean(logits)
         probs = apply_calibration(logits, calibration).softmax(dim=1)  # float32, also under AMP
         raw = None if calibration is None else logits.softmax(dim=1)
         yield items, labels, probs, probs.argmax(dim=1), raw
@@ -125,8 +130,11 @@ def evaluate_segmentation(
     (with `calibration` applied to its logits, when given)."""
     eval_split = load_split(data_dir, split, shard=shard)
     name = split if shard is None else f"{split}.shard{shard[0]}of{shard[1]}"
-    batches = model_batches(checkpoint, eval_split, inference, calibration, settings.cache, name)
+    outputs = NonFiniteOutputs(dense=True)
+    batches = model_batches(
+        checkpoint, eval_split, inference, outputs, calibration, settings.cache, name
+    )
     with_raw = calibration is not None
     return run_evaluation(
-        out, eval_split, batches, True, source, settings, shard, title, with_raw=with_raw
+        out, eval_split, batches, True, source, settings, shard, title, with_raw, outputs
     )

@@ -21,6 +21,7 @@ from cvtool.core.evaldir import (
     finite,
     write_eval_dir,
 )
+from cvtool.core.finite import nonfinite_warnings
 from cvtool.core.tables import Column
 from cvtool.segment.metrics import SegmentationReport
 from cvtool.segment.plots import plot_iou_histograms
@@ -133,5 +134,6 @@ def write_report(
             }
         },
         csv_skip=("color",),
+        warnings=nonfinite_warnings(context, report.images),
     )
     return write_eval_dir(out, result, context, title)

@@ -31,10 +31,14 @@ class SplitItem:
 
 @dataclass
 class EvalSplit:
+    """The `items` to evaluate (a shard's share of the split) and `total`, the number of
+    images in the whole split."""
+
     data_dir: Path
     split: str
     manifest: DatasetManifest
     items: list[SplitItem]
+    total: int
 
 
 def load_split(
@@ -47,9 +51,9 @@ def load_split(
     `shard` `(i, n)` keeps every n-th image from the i-th."""
     data_dir = Path(data_dir)
     manifest = load_manifest(data_dir, "segmentation")
-    names = read_split_list(data_dir, split)
+    names = all_names = read_split_list(data_dir, split)
     if shard is not None:
-        names = names[shard[0] :: shard[1]]
+        names = all_names[shard[0] :: shard[1]]
     require_nonempty(names, data_dir, split, ".txt", " for this shard" if shard else "")
     pred_dir = Path(predictions) if predictions is not None else None
     if pred_dir is not None and not pred_dir.is_dir():
@@ -68,4 +72,4 @@ def load_split(
     if pred_dir is not None:
         hint = "write one <stem>.png index mask per split image"
         require_files([i.prediction for i in items], "predicted masks", split, hint)
-    return EvalSplit(data_dir, split, manifest, items)
+    return EvalSplit(data_dir, split, manifest, items, len(all_names))

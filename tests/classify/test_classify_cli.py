@@ -185,3 +185,20 @@ def test_empty_val_split_leaves_tsne_to_train(
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["tsne"]["images"] == {"train": 16}
     assert any("leaves out split 'val'" in note for note in metrics["notes"])
+
+
+def test_nonfinite_logits_are_reported(cli, trained_convnet: Path, tmp_path: Path) -> None:
+    import torch
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_convnet, run)
+    best = run / "checkpoints" / "best.pt"
+    raw = torch.load(best, weights_only=True)
+    raw["model"]["classifier.weight"][0] = 3e38  # finite, but its sums overflow float32
+    torch.save(raw, best)
+    result = cli("evaluate", run, "--split", "test", *EVAL_ARGS, "--tsne-max", "0")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: the model's outputs hold NaN or Inf for 8 of 8 image(s)" in result.stderr
+    metrics = json.loads((run / "eval-test" / "metrics.json").read_text())
+    assert metrics["nonfinite_outputs"] == {"images": 8}
+    assert len(metrics["warnings"]) == 1 and "NaN or Inf" in metrics["warnings"][0]

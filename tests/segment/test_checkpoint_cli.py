@@ -59,18 +59,22 @@ def seg_data(tmp_path):
     return write_dataset(tmp_path / "data", masks), masks
 
 
-def _oracle_probs(model, data_dir, masks):
-    """The model run by hand: resize, normalise, forward, upsample to the label size, softmax."""
+def _oracle_logits(model, data_dir, name):
+    """The model run by hand: resize, normalise, forward, upsample to the label size."""
     from torchvision.transforms.v2 import functional as F
 
+    image = F.resize(read_image(data_dir / "images" / name), [16, 24], antialias=True)
+    image = (image.float() / 255 - 0.5) / 0.25
+    with torch.no_grad():
+        logits = model(image[None])
+    return torch.nn.functional.interpolate(logits, SHAPE, mode="bilinear")
+
+
+def _oracle_probs(model, data_dir, masks):
+    """The oracle's softmax scores of the labelled pixels, labels, and predicted masks."""
     probs, labels, full = [], [], {}
     for name, mask in masks.items():
-        image = F.resize(read_image(data_dir / "images" / name), [16, 24], antialias=True)
-        image = image.float() / 255
-        image = (image - 0.5) / 0.25
-        with torch.no_grad():
-            logits = model(image[None])
-        logits = torch.nn.functional.interpolate(logits, SHAPE, mode="bilinear")
+        logits = _oracle_logits(model, data_dir, name)
         full[name] = logits[0].argmax(0).numpy()
         p = logits.softmax(1)[0].permute(1, 2, 0).reshape(-1, 3)
         keep = torch.from_numpy(mask.ravel() != 255)
@@ -109,6 +113,28 @@ def test_checkpoint_evaluation_matches_oracles(cli, tmp_path, seg_data):
                 tmp_path / "again", "--workers", 1, "--max-failures", 0)  # fmt: skip
     assert again.exit_code == 0, again.stderr
     assert (tmp_path / "again" / "confusion.csv").read_text() == (out / "confusion.csv").read_text()
+
+
+def test_nonfinite_outputs_are_counted_and_reported(cli, tmp_path, seg_data):
+    data_dir, masks = seg_data
+    model = save_run(tmp_path / "run", data_dir)
+    best = tmp_path / "run" / "checkpoints" / "best.pt"
+    raw = torch.load(best, weights_only=True)
+    with torch.no_grad():  # finite weights whose sums overflow float32 at some pixels
+        for state in (raw["model"], model.state_dict()):
+            state["head.weight"][0], state["head.bias"][0] = 3e38, 3.4e38
+    torch.save(raw, best)
+    bad = [(~torch.isfinite(_oracle_logits(model, data_dir, n)).all(1)).sum() for n in masks]
+    pixels, images = int(sum(bad)), sum(int(b > 0) for b in bad)
+    assert pixels > 0 and images > 0
+    result = cli("evaluate", tmp_path / "run", "--workers", 1, "--device", "cpu")
+    assert result.exit_code == 0, result.stderr
+    expected = f"outputs hold NaN or Inf for {pixels} pixel(s) in {images} of 5 image(s)"
+    assert f"warning: the model's {expected}" in result.stderr
+    metrics = json.loads((tmp_path / "run" / "eval-test" / "metrics.json").read_text())
+    assert metrics["nonfinite_outputs"] == {"images": images, "pixels": pixels}
+    assert len(metrics["warnings"]) == 1 and expected in metrics["warnings"][0]
+    assert metrics["headline"]["miou"] is not None
 
 
 def test_checkpoint_bad_inputs(cli, tmp_path, seg_data):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import numpy as np
 
@@ -29,7 +30,7 @@ def test_shards_merge_to_the_single_pass(cli, dataset, predictions, tmp_path):
     assert merged["headline"] == whole["headline"]
     assert merged["classes"] == whole["classes"]
     assert merged["iou_histogram"] == whole["iou_histogram"]
-    assert merged["images"] == 4
+    assert merged["images"] == merged["split_images"] == 4
     assert (tmp_path / "m" / "confusion.csv").read_text() == (
         tmp_path / "whole" / "confusion.csv"
     ).read_text()
@@ -40,12 +41,63 @@ def test_shards_merge_to_the_single_pass(cli, dataset, predictions, tmp_path):
         assert (tmp_path / "m" / f["file"]).is_file()
 
 
+def _merge(cli, out, *dirs):
+    return cli("evaluate", "--merge", *dirs, "--out", out)
+
+
+def test_merge_needs_every_shard_once(cli, dataset, predictions, tmp_path):
+    pred_dir, _ = predictions
+    s = [tmp_path / f"s{i}" for i in range(3)]
+    for i, d in enumerate(s):
+        assert _evaluate(cli, pred_dir, dataset, d, "--shard", f"{i}/3")["split_images"] == 4
+    out = tmp_path / "m"
+    result = _merge(cli, out, s[0], s[2])
+    assert result.exit_code == 1
+    assert "shards 1/3 missing: merging needs all 3 shards of the evaluation" in result.stderr
+    shutil.copytree(s[0], tmp_path / "s0-again")
+    result = _merge(cli, out, *s, tmp_path / "s0-again")
+    assert result.exit_code == 1
+    twice = f"shards given more than once: 0/3 in {s[0]}, {tmp_path / 's0-again'}"
+    assert twice in result.stderr
+    _evaluate(cli, pred_dir, dataset, tmp_path / "half", "--shard", "1/2")
+    result = _merge(cli, out, s[0], tmp_path / "half", s[2])
+    assert result.exit_code == 1 and "different numbers of shards" in result.stderr
+    assert f"1/2 ({tmp_path / 'half'})" in result.stderr
+    _evaluate(cli, pred_dir, dataset, tmp_path / "all")
+    result = _merge(cli, out, *s, tmp_path / "all")
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'all' / 'metrics.json'} is unsharded, not a shard" in result.stderr
+    assert not out.exists()
+    assert _merge(cli, out, *s).exit_code == 0
+    merged = json.loads((out / "metrics.json").read_text())
+    assert merged["images"] == merged["split_images"] == 4 and merged["shard"] is None
+    result = _merge(cli, tmp_path / "m2", out, s[0])
+    assert result.exit_code == 1 and "is a merge of 3 shards, not a shard" in result.stderr
+
+
+def test_merge_checks_the_split_size(cli, dataset, predictions, tmp_path):
+    pred_dir, _ = predictions
+    dirs = [tmp_path / "s0", tmp_path / "s1"]
+    for i, d in enumerate(dirs):
+        _evaluate(cli, pred_dir, dataset, d, "--shard", f"{i}/2")
+    for d in dirs:  # as if the split had 5 images when the shards were made
+        metrics = json.loads((d / "metrics.json").read_text())
+        (d / "metrics.json").write_text(json.dumps({**metrics, "split_images": 5}))
+    result = _merge(cli, tmp_path / "m", *dirs)
+    assert result.exit_code == 1
+    assert "the shards hold 4 images but the split they come from has 5" in result.stderr
+    for d in dirs:  # eval dirs of an older version: no split size, merged with a note
+        metrics = json.loads((d / "metrics.json").read_text())
+        del metrics["split_images"]
+        (d / "metrics.json").write_text(json.dumps(metrics))
+    result = _merge(cli, tmp_path / "m", *dirs)
+    assert result.exit_code == 0, result.stderr
+    assert "do not record their split's size" in result.stderr
+
+
 def test_merge_refuses_overlapping_or_foreign_shards(cli, dataset, predictions, masks, tmp_path):
     pred_dir, _ = predictions
     _evaluate(cli, pred_dir, dataset, tmp_path / "s0", "--shard", "0/2")
-    _evaluate(cli, pred_dir, dataset, tmp_path / "all")
-    result = cli("evaluate", "--merge", tmp_path / "s0", tmp_path / "all", "--out", tmp_path / "m")
-    assert result.exit_code == 1 and "overlap" in result.stderr
     other = write_predictions(tmp_path / "other", {n: np.zeros((6, 8), np.uint8) for n in masks})
     _evaluate(cli, other, dataset, tmp_path / "o1", "--shard", "1/2")
     result = cli("evaluate", "--merge", tmp_path / "s0", tmp_path / "o1", "--out", tmp_path / "m")
