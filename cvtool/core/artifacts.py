@@ -13,7 +13,6 @@ import io
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -31,6 +30,7 @@ from cvtool.core.outputs import (
     remove_debris,
     staging_dir,
     swap_in,
+    temp_file_beside,
 )
 from cvtool.core.provenance import invocation, utc_now
 
@@ -48,10 +48,7 @@ RGB = tuple[int, int, int]
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside `path` (same suffix); move it onto `path` on success."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temp_file_beside(path, path.suffix)
     try:
         yield tmp
         os.replace(tmp, path)

@@ -59,9 +59,36 @@ def check_not_staging(path: str | os.PathLike[str], what: str) -> None:
             )
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once: setting the umask to read it is not thread-safe.
+UMASK = _read_umask()
+
+
 def staging_dir(out: Path, kind: str = PARTIAL) -> Path:
-    """A new hidden sibling of `out` to build (`partial`) or to discard (`old`) a version in."""
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.{kind}-", dir=out.parent))
+    """A new hidden sibling of `out` to build (`partial`) or to discard (`old`) a version in.
+
+    `mkdtemp` makes it private (0700); it becomes the artifact, so it gets the mode of any new
+    folder (0777 less the umask), as does every file from `temp_file_beside`."""
+    path = Path(tempfile.mkdtemp(prefix=f".{out.name}.{kind}-", dir=out.parent))
+    path.chmod(0o777 & ~UMASK)
+    return path
+
+
+def temp_file_beside(path: Path, suffix: str) -> Path:
+    """A new empty hidden file beside `path` to write it under, with the mode of any new file
+    (0666 less the umask; `mkstemp` alone makes it 0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~UMASK)
+    finally:
+        os.close(fd)
+    return Path(name)
 
 
 def remove_debris(out: Path) -> None:

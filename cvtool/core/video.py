@@ -9,7 +9,6 @@ the FFmpeg its wheels ship, so reading and writing need one dependency.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from fractions import Fraction
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from cvtool.core.errors import CvtoolError
+from cvtool.core.outputs import temp_file_beside
 
 DEFAULT_FPS = Fraction(25)
 
@@ -77,12 +77,7 @@ class VideoWriter:
 
     def __init__(self, path: str | os.PathLike[str], fps: Fraction) -> None:
         self.path, self.fps = Path(path), fps
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".mp4", dir=self.path.parent
-        )
-        os.close(fd)
-        self._tmp = Path(name)
+        self._tmp = temp_file_beside(self.path, ".mp4")
         self._container: Any = None
         self._stream: Any = None
 

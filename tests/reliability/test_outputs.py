@@ -296,3 +296,15 @@ def _leg(opts, name: str):
 
     (opts.out / name).mkdir(exist_ok=True)
     return pipeline.DemoStep(name, "test", opts.out / name)
+
+
+def test_outputs_get_the_mode_of_any_new_file(tmp_path: Path, cli) -> None:
+    """Staging folders and temporary files are private while written; the artifact is not."""
+    from cvtool.core.outputs import UMASK
+
+    coco_raw(tmp_path / "raw").write()
+    out = tmp_path / "out"
+    assert cli(*_coco_args(tmp_path, out)).exit_code == 0
+
+    assert (out.stat().st_mode & 0o777) == 0o777 & ~UMASK
+    assert ((out / "dataset.json").stat().st_mode & 0o777) == 0o666 & ~UMASK
