@@ -11,6 +11,7 @@ import math
 import shutil
 import time
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from cvtool.core.artifacts import atomic_path
@@ -21,6 +22,7 @@ from cvtool.engine.curves import plot_history
 from cvtool.engine.loggers import CsvLogger, TensorBoardLogger, WandbLogger
 from cvtool.engine.manifest import RunManifest
 from cvtool.engine.monitor import Monitor
+from cvtool.engine.rundir import BEST, CURVES, HISTORY, LAST, publish_run_dir
 from cvtool.engine.samples import prediction_grid
 from cvtool.engine.setup import RunSetup
 
@@ -52,26 +54,39 @@ def run_manifest(run: RunSetup, monitor: Monitor, history: list[dict[str, Any]])
 
 
 class RunWriter:
-    """Writes the run dir of `run` (rank 0 only); `close()` ends the loggers."""
+    """Writes the run dir of `run` (rank 0 only) into `directory`; `close()` ends the loggers.
 
-    def __init__(self, run: RunSetup, history: list[dict[str, Any]]) -> None:
+    `directory` is the run dir itself for a resumed run, else the staging directory of
+    `cvtool.engine.rundir.create_run_dir`, published as the run dir with the first checkpoint.
+    The TensorBoard and W&B logs start in the published run dir.
+    """
+
+    def __init__(self, run: RunSetup, history: list[dict[str, Any]], directory: Path) -> None:
         self.run = run
-        out = run.cfg.out
-        assert out is not None
-        self.out = out
-        self.loggers: list[Any] = [CsvLogger(out / "history.csv", history)]
-        loggers = run.cfg.loggers
-        if "tensorboard" in loggers:
-            images = partial(prediction_grid, run) if run.segmentation else None
-            self.loggers.append(TensorBoardLogger(out / "tensorboard", images))
-        if "wandb" in loggers:
-            project = run.cfg.wandb or "cvtool"
-            self.loggers.append(WandbLogger(project, out, run.cfg.to_dict()))
+        assert run.cfg.out is not None
+        self.target = run.cfg.out
+        self.out = directory
+        self.csv = CsvLogger(directory / HISTORY, history)
+        self.loggers: list[Any] = [] if self.staged else self._loggers()
         self.history = history  # the list `fit` appends to
         self._plotted = (len(history), -math.inf)  # (epochs drawn, when)
 
+    @property
+    def staged(self) -> bool:
+        """Whether the run is still in its staging directory (no checkpoint published yet)."""
+        return self.out != self.target
+
+    def _loggers(self) -> list[Any]:
+        loggers, cfg = [], self.run.cfg
+        if "tensorboard" in cfg.loggers:
+            images = partial(prediction_grid, self.run) if self.run.segmentation else None
+            loggers.append(TensorBoardLogger(self.target / "tensorboard", images))
+        if "wandb" in cfg.loggers:
+            loggers.append(WandbLogger(cfg.wandb or "cvtool", self.target, cfg.to_dict()))
+        return loggers
+
     def _plot(self) -> None:
-        plot_history(self.history, self.out / "plots" / "curves.png")
+        plot_history(self.history, self.out / CURVES)
         self._plotted = (len(self.history), time.monotonic())
 
     def start(self, monitor: Monitor, history: list[dict[str, Any]]) -> None:
@@ -80,15 +95,14 @@ class RunWriter:
         info(
             f"training {run.cfg.model} on {len(run.train_ds)} {run.spec.task} images "
             f"({run.dataset.num_classes} classes), validating on {len(run.val_ds)}, "
-            f"device {run.device}, {run.ctx.world_size} process(es), writing {self.out}"
+            f"device {run.device}, {run.ctx.world_size} process(es), writing {self.target}"
         )
 
     def epoch(
         self, row: dict[str, Any], improved: bool, monitor: Monitor, history: list[dict[str, Any]]
     ) -> None:
         """Write the artifacts after epoch `row["epoch"]` (already appended to `history`)."""
-        for logger in self.loggers:
-            logger.log(row)
+        self.csv.log(row)
         manifest = run_manifest(self.run, monitor, history)
         state = {
             "model": self.run.model.state_dict(),
@@ -96,16 +110,19 @@ class RunWriter:
             "scaler": self.run.scaler.state_dict() if self.run.amp else None,
             "history": history,
         }
-        ckpt_dir = self.out / "checkpoints"
-        save_checkpoint(ckpt_dir / "last.pt", manifest, state)
+        save_checkpoint(self.out / LAST, manifest, state)
         if improved:
-            with atomic_path(ckpt_dir / "best.pt") as tmp:
-                shutil.copyfile(ckpt_dir / "last.pt", tmp)
+            with atomic_path(self.out / BEST) as tmp:
+                shutil.copyfile(self.out / LAST, tmp)
         stop = manifest.stopped_early
         last = row["epoch"] == self.run.cfg.epochs or stop is not None
         if last or time.monotonic() - self._plotted[1] >= PLOT_INTERVAL_S:
             self._plot()
         manifest.save(self.out)
+        if self.staged:
+            self._publish()
+        for logger in self.loggers:
+            logger.log(row)
         parts = [f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))]
         line = f"epoch {row['epoch']}/{self.run.cfg.epochs}: " + ", ".join(parts)
         info(line + (" (best)" if improved else ""))
@@ -115,8 +132,17 @@ class RunWriter:
                 f"(best {monitor.best_value:.4f} at epoch {monitor.best_epoch})"
             )
 
+    def _publish(self) -> None:
+        publish_run_dir(self.out, self.target)
+        self.out = self.target
+        self.csv.path = self.target / HISTORY
+        self.loggers = self._loggers()
+
     def close(self) -> None:
-        if self._plotted[0] < len(self.history):  # an interrupted run: its curves so far
+        """End the loggers; a run stopped before its first checkpoint leaves no run dir."""
+        if self.staged:
+            shutil.rmtree(self.out, ignore_errors=True)
+        elif self._plotted[0] < len(self.history):  # an interrupted run: its curves so far
             self._plot()
         for logger in self.loggers:
             logger.close()
