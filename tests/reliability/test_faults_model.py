@@ -89,6 +89,7 @@ def test_predict(seg_run: Path, tmp_path: Path) -> None:
     sweep("predict", {out: _predictions}, write, tmp_path, refuse=refuse)
 
 
+@pytest.mark.slow  # every run traces the model
 def test_export(seg_run: Path, run: Path, tmp_path: Path) -> None:
     """The old file is the export of another model (the copy's weights changed)."""
     from cvtool.deploy.models import load_model
