@@ -18,6 +18,7 @@ from cvtool.core.calibration_metrics import CalibrationReport
 from cvtool.core.console import info, quiet, warn
 from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.core.logit_calibration import Calibration, check_method
+from cvtool.core.outputs import check_not_staging, check_out_not_input, remove_temp_files
 
 
 @dataclass
@@ -134,6 +135,7 @@ def calibrate(
     """
     from cvtool.core.device import resolve_device
     from cvtool.core.inference import Inference
+    from cvtool.core.locks import output_lock
     from cvtool.core.logit_calibration import calibration_scores, fit_calibration
     from cvtool.core.logit_store import LogitStore
     from cvtool.core.provenance import provenance
@@ -170,25 +172,28 @@ def calibrate(
             info(f"fitting {method} scaling on {samples:,} {unit} of split {split!r}")
             fit = fit_calibration(store, method)
             before, after = calibration_scores(store, fit.calibration, bins)
-        manifest = RunManifest.load(checkpoint.run_dir)
-        manifest.calibration = {
-            **fit.calibration.to_dict(),
-            "split": split,
-            "dataset": str(data_dir),
-            "fitted_to": checkpoint_identity(checkpoint),
-            "samples": {"count": samples, "unit": unit, "subsample": subsample, "seed": seed},
-            "fit": {
-                "objective": "mean NLL",
-                "optimizer": "L-BFGS (strong Wolfe)",
-                "evaluations": fit.evaluations,
-                "nll_before": fit.nll_before,
-                "nll_after": fit.nll_after,
-            },
-            "before": _numbers(before),
-            "after": _numbers(after),
-            **provenance("torch"),
-        }
-        manifest.save(checkpoint.run_dir)
+        # run.json is the run's: one writer at a time (a training run holds its lock).
+        with output_lock(checkpoint.run_dir, param="run"):
+            remove_temp_files(checkpoint.run_dir / RUN_MANIFEST)
+            manifest = RunManifest.load(checkpoint.run_dir)
+            manifest.calibration = {
+                **fit.calibration.to_dict(),
+                "split": split,
+                "dataset": str(data_dir),
+                "fitted_to": checkpoint_identity(checkpoint),
+                "samples": {"count": samples, "unit": unit, "subsample": subsample, "seed": seed},
+                "fit": {
+                    "objective": "mean NLL",
+                    "optimizer": "L-BFGS (strong Wolfe)",
+                    "evaluations": fit.evaluations,
+                    "nll_before": fit.nll_before,
+                    "nll_after": fit.nll_after,
+                },
+                "before": _numbers(before),
+                "after": _numbers(after),
+                **provenance("torch"),
+            }
+            manifest.save(checkpoint.run_dir)
         info(
             f"{split}: ECE {before.ece:.4f} -> {after.ece:.4f}, NLL {before.nll:.4f} -> "
             f"{after.nll:.4f} ({method} {_describe(fit.calibration)})"
@@ -278,10 +283,12 @@ def calibrate_detections(
     if not 0 < iou < 1:
         raise ParameterError(f"iou must lie in (0, 1), got {iou}", "iou")
     source = _predictions_file(as_path(predictions, "predictions"))
-    out_dir = as_path(out, "out")
+    gt, out_dir = as_path(annotations, "annotations"), as_path(out, "out")
+    check_not_staging(source, "predictions")
+    check_out_not_input(out_dir, {"predictions": source, "annotations": gt})
     with quiet(not progress):
         record = recalibrate.fit_detection_calibration(
-            source, as_path(annotations, "annotations"), out_dir, method, iou, bins, overwrite
+            source, gt, out_dir, method, iou, bins, overwrite
         )
     return DetectionCalibrationResult(
         out_dir, method, record["parameters"], record["before"], record["after"]
@@ -318,6 +325,8 @@ def apply_detection_calibration(
 
     source = _predictions_file(as_path(predictions, "predictions"))
     target = as_optional_path(out, "out") or source.with_name(f"{source.stem}_calibrated.json")
+    check_not_staging(source, "predictions")
+    check_out_not_input(target, {"predictions": source, "calibration": calibration})
     score_map = recalibrate.read_score_calibration(as_path(calibration, "calibration"))
     count = recalibrate.apply_detection_calibration(
         source, score_map, target, as_optional_path(annotations, "annotations"), overwrite

@@ -312,27 +312,33 @@ def dataset_stats(
     out: PathLike | None = None,
     *,
     workers: int | None = None,
+    overwrite: bool = False,
     progress: bool = False,
 ) -> StatsResult:
     """Class distribution per split (pixels or images per class): CSV and bar chart.
 
     Args:
         data: a prepared dataset directory.
-        out: folder for `class_distribution.csv` and `.png` (default: `data/stats`).
+        out: folder for `class_distribution.csv` and `.png` (default: `data/stats`), written
+            as one artifact.
         workers: worker processes (default: all cores).
+        overwrite: replace an existing non-empty `out`.
         progress: show progress bars and the table of counts and shares on stderr.
 
     Returns:
         The folder, both files and `counts[split][class]`.
     """
+    from cvtool.core.artifacts import check_replaceable, staged_output_dir
     from cvtool.core.layout import dataset_parts
     from cvtool.formats.stats import class_distribution, write_distribution
 
     data_dir = as_path(data, "data")
     out_dir = as_optional_path(out, "out") or data_dir / "stats"
     check_out_not_input(out_dir, {"data": dataset_parts(data_dir)})
+    check_replaceable(out_dir, overwrite)
     with quiet(not progress):
         dist = class_distribution(data_dir, workers)
-        csv_path, png_path = write_distribution(dist, out_dir)
+        with staged_output_dir(out_dir, overwrite) as stage:
+            csv_path, png_path = (out_dir / p.name for p in write_distribution(dist, stage))
         _print_distribution(data_dir, dist)
     return StatsResult(out_dir, csv_path, png_path, dist.task, dist.unit, dist.counts)

@@ -24,8 +24,6 @@ from cvtool.core.errors import ParameterError, check_range
 from cvtool.core.outputs import check_not_staging, check_out_not_input, visible
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from cvtool.track.mot import SeqInfo
     from cvtool.track.run import TrackingRun
     from cvtool.track.video import VideoRun
@@ -82,7 +80,7 @@ def track_objects(
         device: detector device, `auto`, `cpu`, `cuda`, `cuda:N` or `mps` (with `weights`).
         interpolate: fill track gaps of up to this many frames linearly.
         render: also write `out/TRACKER/videos/SEQUENCE.mp4`.
-        overwrite: replace an existing `out/TRACKER/`.
+        overwrite: replace an existing `out/TRACKER/` (and `out/detections/`, with `weights`).
         workers: processes tracking sequences in parallel (1: in this process).
         threads: the detector's torch intra-op threads (default: the cores this process may
             use; see `cvtool.core.threads`).
@@ -94,6 +92,7 @@ def track_objects(
     Returns:
         The tracker's result folder and per-sequence frames, boxes, tracks and frames/s.
     """
+    from cvtool.core.artifacts import check_replaceable
     from cvtool.core.rundirs import next_run_dir
     from cvtool.track.config import DETECTOR_CONF
     from cvtool.track.registry import TRACKERS, make_config
@@ -109,11 +108,14 @@ def track_objects(
         opts = yolo_options(size, DETECTOR_CONF if conf is None else conf, batch_size, device)
     out_dir = as_optional_path(out, "out") or next_run_dir("track", name)
     det_dir = as_optional_path(detections, "detections")
+    if det_dir is not None:
+        check_not_staging(det_dir, "detections")
     inputs = {"root": as_path(root, "root"), "detections": det_dir}
     inputs["weights"] = as_optional_path(weights, "weights")
     for written in (out_dir / name, out_dir / DETECTIONS_DIR if weights is not None else None):
         if written is not None:
             check_out_not_input(written, inputs)
+            check_replaceable(written, overwrite)  # refused before the detector runs
     sequences = _sequences(root, seqs)
     with quiet(not progress):
         if weights is not None:
@@ -121,7 +123,8 @@ def track_objects(
             from cvtool.track.detector import detect_sequences
 
             set_threads(threads)
-            det_dir = detect_sequences(sequences, str(weights), out_dir / DETECTIONS_DIR, opts)
+            det_dir = out_dir / DETECTIONS_DIR
+            detect_sequences(sequences, str(weights), det_dir, opts, overwrite)
         run = run_tracker(
             sequences,
             name,
@@ -338,6 +341,7 @@ def describe_sequences(
     out: PathLike = "track-info",
     *,
     seqs: NamesLike = None,
+    overwrite: bool = False,
     progress: bool = False,
 ) -> SequencesResult:
     """What a MOTChallenge folder holds: frames, size, frame rate, boxes per frame.
@@ -349,47 +353,18 @@ def describe_sequences(
         root: MOTChallenge split folder, e.g. `MOT17/train`.
         out: where to write.
         seqs: sequence names, `"MOT17-02-FRCNN,MOT17-04-FRCNN"` or a list (default: all).
+        overwrite: replace an existing non-empty `out`.
         progress: show the table of sequences on stderr.
 
     Returns:
         The folder and one dict per sequence (`frames`, `width`, `height`, `frame_rate`,
         `images`, `detections` and `ground_truth` box counts).
     """
-    from cvtool.track.info import write_info
+    from cvtool.track.info import print_sequences, write_info
 
     out_dir = as_path(out, "out")
     check_out_not_input(out_dir, {"root": as_path(root, "root")})
-    infos = write_info(_sequences(root, seqs), out_dir)
+    infos = write_info(_sequences(root, seqs), out_dir, overwrite)
     with quiet(not progress):
-        _print_sequences(as_path(root, "root"), infos)
+        print_sequences(as_path(root, "root"), infos)
     return SequencesResult(out_dir, infos)
-
-
-def _print_sequences(root: Path, infos: list[dict[str, Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title=literal(root))
-    for column in (
-        "sequence",
-        "frames",
-        "size",
-        "fps",
-        "images",
-        "dets/frame",
-        "gt/frame",
-        "gt tracks",
-    ):
-        table.add_column(column, justify="left" if column == "sequence" else "right")
-    for i in infos:
-        det, gtinfo = i["detections"], i["ground_truth"]
-        table.add_row(
-            literal(i["name"]),
-            str(i["frames"]),
-            f"{i['width']}x{i['height']}",
-            f"{i['frame_rate']:g}",
-            str(i["images"]),
-            f"{det['mean_per_frame']:.1f} (max {det['max_per_frame']})" if det else "-",
-            f"{gtinfo['mean_per_frame']:.1f} (max {gtinfo['max_per_frame']})" if gtinfo else "-",
-            str(gtinfo["tracks"]) if gtinfo else "-",
-        )
-    console.print(table)

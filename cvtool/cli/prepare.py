@@ -189,6 +189,7 @@ def stats(
     directory: Path = typer.Argument(..., help="A prepared dataset directory."),
     out: Path | None = out_option("Folder for class_distribution.csv/.png (default: DIR/stats)."),
     workers: int | None = workers_option(),
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
     """Class distribution per split (pixels or images per class): table and bar chart PNG.
 
@@ -198,7 +199,7 @@ def stats(
     """
     from cvtool.api.prepare import dataset_stats
 
-    result = dataset_stats(directory, out, workers=workers, progress=True)
+    result = dataset_stats(directory, out, workers=workers, overwrite=overwrite, progress=True)
     return CommandResult(
         result.plot, {"task": result.task, "unit": result.unit, "counts": result.counts}
     )

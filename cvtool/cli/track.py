@@ -285,6 +285,7 @@ def info(
     root: Path = typer.Argument(..., help="MOTChallenge split folder, e.g. MOT17/train."),
     out: Path = typer.Option(Path("track-info"), help="Where to write info.json and images."),
     seqs: str = typer.Option("", help="Comma-separated sequence names (default: all)."),
+    overwrite: bool = overwrite_option(),
 ) -> CommandResult:
     """Describe MOTChallenge sequences: frames, size, frame rate, boxes per frame.
 
@@ -297,5 +298,5 @@ def info(
     """
     from cvtool.api.track import describe_sequences
 
-    result = describe_sequences(root, out, seqs=seqs, progress=True)
+    result = describe_sequences(root, out, seqs=seqs, overwrite=overwrite, progress=True)
     return CommandResult(result.path, result.to_dict())

@@ -28,6 +28,7 @@ from cvtool.core.outputs import (
     check_not_staging,
     check_writable,
     remove_debris,
+    remove_temp_files,
     staging_dir,
     swap_in,
     temp_file_beside,
@@ -66,7 +67,12 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+    atomic_write_text(path, json_text(obj))
+
+
+def json_text(obj: Any) -> str:
+    """The JSON text every artifact is written with (paths and numpy values allowed)."""
+    return json.dumps(obj, indent=2, default=_json_default) + "\n"
 
 
 def _json_default(obj: Any) -> Any:
@@ -155,7 +161,7 @@ def staged_output_dir(
         if lock.stale is not None:
             note(f"took over the lock of {out} left by {lock.stale.describe()}, no longer running")
         remove_debris(out)
-        _check_replaceable(out, overwrite, owns)
+        check_replaceable(out, overwrite, owns)
         shared = owns is not None and out.is_dir()
         if shared:
             _check_no_other_writer(out)
@@ -172,7 +178,10 @@ def staged_output_dir(
             raise
 
 
-def _check_replaceable(out: Path, overwrite: bool, owns: Sequence[str] | None) -> None:
+def check_replaceable(out: Path, overwrite: bool, owns: Sequence[str] | None = None) -> None:
+    """Refuse a non-empty output directory (with `owns`: one holding those entries) unless
+    `overwrite`. `staged_output_dir` checks it under the lock; a stage may check it first too,
+    to refuse before its work rather than after."""
     if not out.is_dir() or overwrite:
         return
     existing = sorted(p.name for p in out.iterdir() if owns is None or p.name in owns)
@@ -187,6 +196,29 @@ def _check_replaceable(out: Path, overwrite: bool, owns: Sequence[str] | None) -
             "pass `overwrite=True` to replace it, or choose another directory",
             param="out",
         )
+
+
+def check_file_replaceable(path: Path, overwrite: bool) -> None:
+    """Refuse an existing single-file output unless `overwrite`."""
+    if path.exists() and not overwrite:
+        raise CvtoolError(
+            f"{path} already exists", "pass `overwrite=True` to replace it", param="out"
+        )
+
+
+@contextmanager
+def replaced_file(path: str | os.PathLike[str], overwrite: bool = False) -> Iterator[Path]:
+    """A single-file output: yield a temporary path that becomes `path` on success.
+
+    The file's lock is held throughout, the temporary files of an interrupted writer of it are
+    removed, and an existing `path` is refused unless `overwrite` (see `atomic_path`)."""
+    path = Path(path)
+    check_writable(path)
+    with output_lock(path):
+        remove_temp_files(path)
+        check_file_replaceable(path, overwrite)
+        with atomic_path(path) as tmp:
+            yield tmp
 
 
 def _check_no_other_writer(out: Path) -> None:

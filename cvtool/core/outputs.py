@@ -47,11 +47,16 @@ def visible(directory: Path, pattern: str = "*") -> list[Path]:
     return sorted(p for p in directory.glob(pattern) if not p.name.startswith("."))
 
 
+def is_staging(name: str) -> bool:
+    """Whether `name` is that of a staging directory (`.NAME.partial-*`, `.NAME.old-*`)."""
+    return _STAGING.match(name) is not None
+
+
 def check_not_staging(path: str | os.PathLike[str], what: str) -> None:
     """Refuse a path inside a staging directory: an output still being written, or the
     remains of an interrupted write."""
     for part in Path(path).parts:
-        if _STAGING.match(part):
+        if is_staging(part):
             raise CvtoolError(
                 f"{what} {path} is inside {part}, the staging directory of an output that is "
                 "being written or whose writer was interrupted; it is not an artifact",
@@ -106,6 +111,19 @@ def remove_debris(out: Path) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.rename(path / out.name, out)
         shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_temp_files(path: Path) -> None:
+    """Delete the temporary files that interrupted atomic writes of `path` left beside it
+    (`.NAME.XXXXXXXX.SUFFIX`, see `cvtool.core.artifacts.atomic_path`).
+
+    Only call it holding the lock that covers `path`: then no live writer owns them."""
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.[a-z0-9_]{{8}}{re.escape(path.suffix)}$")
+    if not path.parent.is_dir():
+        return
+    for temp in sorted(path.parent.iterdir()):
+        if pattern.match(temp.name) and temp.is_file():
+            temp.unlink(missing_ok=True)
 
 
 @functools.lru_cache(maxsize=1)

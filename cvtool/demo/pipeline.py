@@ -16,6 +16,8 @@ from cvtool.core.artifacts import atomic_write_json, read_json
 from cvtool.core.console import console, info, note
 from cvtool.core.errors import CvtoolError
 from cvtool.core.headline import HEADLINES
+from cvtool.core.locks import output_lock
+from cvtool.core.outputs import remove_temp_files, visible
 from cvtool.core.provenance import provenance
 
 DEMO_MARKER = "demo.json"
@@ -73,7 +75,8 @@ def _check_out_dir(out: Path, overwrite: bool) -> None:
             "choose another directory, or move them away",
             param="out",
         )
-    foreign = out.is_dir() and not previous and any(out.iterdir())
+    # Hidden names (what a killed writer left) are not files of yours.
+    foreign = out.is_dir() and not previous and bool(visible(out))
     if foreign and not overwrite:
         raise CvtoolError(
             f"{out} is not empty and was not written by `cvtool demo`",
@@ -252,32 +255,36 @@ def run_demo(opts: DemoOptions, overwrite: bool = False) -> list[DemoStep]:
     from cvtool.core.threads import set_threads
 
     opts.out = Path(opts.out)
-    _check_out_dir(opts.out, overwrite)
-    set_threads(opts.threads)
-    state: dict[str, Any] = {}
-    steps: list[DemoStep] = []
-    for name, leg in LEGS:
-        console.rule(f"[bold]demo: {name}")
-        start = time.perf_counter()
-        step = leg(opts, state)
-        step.seconds = time.perf_counter() - start
-        steps.append(step)
-    atomic_write_json(
-        opts.out / DEMO_MARKER,
-        {
-            "outputs": list(DEMO_OUTPUTS),
-            **provenance("torch", "torchvision"),
-            "seed": opts.seed,
-            "steps": [
-                {
-                    "stage": s.stage,
-                    "produced": s.produced,
-                    "path": str(s.path),
-                    "seconds": round(s.seconds, 2),
-                    "numbers": s.numbers,
-                }
-                for s in steps
-            ],
-        },
-    )
+    # One demo per folder (each leg also locks its own); the lock's holder clears what a killed
+    # demo left of its marker.
+    with output_lock(opts.out):
+        remove_temp_files(opts.out / DEMO_MARKER)
+        _check_out_dir(opts.out, overwrite)
+        set_threads(opts.threads)
+        state: dict[str, Any] = {}
+        steps: list[DemoStep] = []
+        for name, leg in LEGS:
+            console.rule(f"[bold]demo: {name}")
+            start = time.perf_counter()
+            step = leg(opts, state)
+            step.seconds = time.perf_counter() - start
+            steps.append(step)
+        atomic_write_json(
+            opts.out / DEMO_MARKER,
+            {
+                "outputs": list(DEMO_OUTPUTS),
+                **provenance("torch", "torchvision"),
+                "seed": opts.seed,
+                "steps": [
+                    {
+                        "stage": s.stage,
+                        "produced": s.produced,
+                        "path": str(s.path),
+                        "seconds": round(s.seconds, 2),
+                        "numbers": s.numbers,
+                    }
+                    for s in steps
+                ],
+            },
+        )
     return steps

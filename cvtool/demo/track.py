@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cvtool.core.artifacts import staged_output_dir
 from cvtool.synthetic.tracks import SyntheticConfig, write_sequence
-from cvtool.track.eval_runs import evaluate_runs
+from cvtool.track.eval_runs import OUTPUTS, evaluate_runs
 from cvtool.track.run import run_tracker
 from cvtool.track.table import print_comparison
 
@@ -27,6 +28,7 @@ def run_track_demo(out: Path, seed: int = 0) -> TrackDemoResult:
     runs = out / "runs"
     for tracker in DEMO_TRACKERS:
         run_tracker([seq], tracker, runs, overwrite=True)
-    report = evaluate_runs([runs], out / "data", runs)
+    with staged_output_dir(runs, overwrite=True, owns=OUTPUTS) as stage:
+        report = evaluate_runs([runs], out / "data", stage)
     print_comparison(report.table, per_sequence=False)
     return TrackDemoResult(out=out, metrics=report.combined())

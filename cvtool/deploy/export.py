@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cvtool.core.artifacts import atomic_path
+from cvtool.core.artifacts import check_file_replaceable, replaced_file
 from cvtool.core.console import info as say
 from cvtool.core.errors import CvtoolError, ParameterError
+from cvtool.core.outputs import check_out_not_input
 from cvtool.core.transforms import Size
 from cvtool.deploy.metadata import ModelInfo
 
@@ -121,10 +122,8 @@ def export_model(
     start = time.perf_counter()
     checkpoint = load_checkpoint(model_path, map_location="cpu")
     out = out or default_export_path(checkpoint.path, fmt)
-    if out.exists() and not overwrite:
-        raise CvtoolError(
-            f"{out} already exists", "pass `overwrite=True` to replace it", param="out"
-        )
+    check_out_not_input(out, {"model": checkpoint.path})
+    check_file_replaceable(out, overwrite)
     info = checkpoint_info(checkpoint)
     model = checkpoint.model.cpu().eval()
     h, w = trace_size(info, size)
@@ -134,7 +133,7 @@ def export_model(
     shapes = [(2, 3, h, w), *([second] if dynamic else [])]
     example = torch.randn(shapes[0], generator=torch.Generator().manual_seed(1))
     say(f"exporting {checkpoint.model_name} ({info.task}, {len(info.classes)} classes) to {fmt}")
-    with atomic_path(out) as tmp:
+    with replaced_file(out, overwrite) as tmp:
         try:
             if fmt == "onnx":
                 from cvtool.deploy.onnx import export_onnx

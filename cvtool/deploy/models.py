@@ -15,6 +15,7 @@ from typing import Any
 
 from cvtool.core.artifacts import read_json
 from cvtool.core.errors import CvtoolError
+from cvtool.core.outputs import check_not_staging
 from cvtool.deploy.metadata import ModelInfo
 
 KINDS = ("checkpoint", "onnx", "torchscript", "yolo")
@@ -58,6 +59,7 @@ def _pickled_mentions(path: Path, members: list[str], word: bytes) -> bool:
 
 def model_kind(path: Path) -> str:
     """Which of `KINDS` the file or folder `path` is (CvtoolError when none)."""
+    check_not_staging(path, "model")
     if path.is_dir():
         run = path / "run.json"
         if run.is_file() and "weights" in read_json(run, "run manifest"):

@@ -16,9 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import atomic_write_json, read_json
+from cvtool.core.artifacts import (
+    atomic_write_json,
+    check_file_replaceable,
+    check_replaceable,
+    json_text,
+    read_json,
+    replaced_file,
+    staged_output_dir,
+)
 from cvtool.core.calibration import CalibrationResult
 from cvtool.core.errors import CvtoolError
+from cvtool.core.outputs import check_not_staging
 from cvtool.core.provenance import provenance
 from cvtool.detect.calibration import detection_calibration
 from cvtool.detect.cocodata import (
@@ -61,14 +70,10 @@ def fit_detection_calibration(
     overwrite: bool = False,
 ) -> dict[str, Any]:
     """Fit `method` to `predictions` scored against `annotations`; write the calibration dir
-    `out`; return what `score_calibration.json` holds."""
+    `out` as one artifact (`staged_output_dir`); return what `score_calibration.json` holds."""
     from cvtool.core.plots import plot_reliability
 
-    target = out / CALIBRATION_FILE
-    if target.exists() and not overwrite:
-        raise CvtoolError(
-            f"{target} already exists", "pass `overwrite=True` to replace it", param="out"
-        )
+    check_replaceable(out, overwrite)
     gt = load_ground_truth(annotations)
     preds = load_predictions(predictions, gt)
     where = f"predictions file {predictions}"
@@ -124,16 +129,17 @@ def fit_detection_calibration(
         "after": _by_scale(after),
         **provenance("scikit-learn"),
     }
-    atomic_write_json(target, record)
+    with staged_output_dir(out, overwrite) as stage:
+        atomic_write_json(stage / CALIBRATION_FILE, record)
+        for scale, result in after.items():
+            if result is not None:
+                plot_reliability(
+                    result,
+                    stage / "plots" / f"reliability_{scale}.png",
+                    f"{method} score calibration (fit set), {scale}",
+                    raw=before[scale],
+                )
     _print_fit(record)
-    for scale, result in after.items():
-        if result is not None:
-            plot_reliability(
-                result,
-                out / "plots" / f"reliability_{scale}.png",
-                f"{method} score calibration (fit set), {scale}",
-                raw=before[scale],
-            )
     return record
 
 
@@ -158,6 +164,7 @@ def _print_fit(record: dict[str, Any]) -> None:
 
 def read_score_calibration(source: Path) -> ScoreCalibration:
     """The calibration of a calibration dir (or of its `score_calibration.json`)."""
+    check_not_staging(source, "calibration")
     path = source / CALIBRATION_FILE if source.is_dir() else source
     return ScoreCalibration.from_dict(read_json(path, "score calibration"), str(path))
 
@@ -172,10 +179,7 @@ def apply_detection_calibration(
     """Write `predictions` with calibrated scores (and `score_raw`) to `out`; return how many.
 
     `annotations` gives the image sizes the box method needs."""
-    if out.exists() and not overwrite:
-        raise CvtoolError(
-            f"{out} already exists", "pass `overwrite=True` to replace it", param="out"
-        )
+    check_file_replaceable(out, overwrite)
     where = f"predictions file {predictions}"
     dets = read_json(predictions, "predictions file")
     if not isinstance(dets, list):
@@ -201,5 +205,6 @@ def apply_detection_calibration(
         {**det, "score": float(new), "score_raw": det["score"]}
         for det, new in zip(dets, calibrated.tolist(), strict=True)
     ]
-    atomic_write_json(out, rewritten)
+    with replaced_file(out, overwrite) as tmp:
+        tmp.write_text(json_text(rewritten), encoding="utf-8")
     return len(rewritten)

@@ -22,6 +22,7 @@ from typing import Any
 from cvtool.core.artifacts import ClassInfo, DatasetManifest, atomic_path
 from cvtool.core.errors import CvtoolError
 from cvtool.core.finite import describe_tensors, nonfinite_tensors
+from cvtool.core.outputs import check_not_staging
 from cvtool.core.transforms import Preprocess
 from cvtool.core.weights import unreadable_torch_file
 from cvtool.engine.manifest import RunManifest
@@ -83,8 +84,10 @@ class LoadedCheckpoint:
 
 
 def resolve_checkpoint(run_dir_or_file: Path) -> Path:
-    """A checkpoint file as given, or a run dir's `checkpoints/best.pt` (else `last.pt`)."""
+    """A checkpoint file as given, or a run dir's `checkpoints/best.pt` (else `last.pt`); never
+    one inside a staging directory (a run that has no checkpoint yet, or was interrupted)."""
     path = Path(run_dir_or_file)
+    check_not_staging(path, "run dir or checkpoint")
     if path.is_file():
         return path
     if not path.exists():

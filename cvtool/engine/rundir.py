@@ -5,10 +5,6 @@ schedule is rebuilt for the new total, see `cvtool.engine.optim`); `data` may po
 (a moved dataset: its classes must be the same), and `device`, `workers`, `threads`, `cache`,
 `augment_device`, `wandb` and `logger` say where and how the run is computed or logged, not what
 it trains. Every other option must be equal.
-
-Replacing a run (`overwrite`): the new run is written into a hidden staging sibling until its
-first checkpoint, then swapped in (`cvtool.engine.writer`), so the old run survives a new one
-that fails or diverges before saving anything.
 """
 
 from __future__ import annotations
@@ -18,13 +14,23 @@ from typing import Any
 
 from cvtool.core.errors import CvtoolError
 from cvtool.core.layout import dataset_parts
-from cvtool.core.outputs import check_out_not_input, remove_debris, staging_dir
+from cvtool.core.outputs import (
+    check_not_staging,
+    check_out_not_input,
+    remove_temp_files,
+    staging_dir,
+    swap_in,
+)
 from cvtool.core.rundirs import next_run_dir
 from cvtool.engine import distributed
 from cvtool.engine.config import TrainConfig
 from cvtool.engine.manifest import RUN_MANIFEST, RunManifest
 
 STAGE = "train"
+# The files a run rewrites after each epoch (see `cvtool.engine.writer`).
+HISTORY, CURVES = "history.csv", "plots/curves.png"
+LAST, BEST = "checkpoints/last.pt", "checkpoints/best.pt"
+RUN_FILES = (RUN_MANIFEST, HISTORY, LAST, BEST, CURVES)
 # Options that may differ from the recorded ones when a run is resumed (see the module doc).
 MAY_CHANGE_ON_RESUME = (
     "epochs", "data", "device", "workers", "wandb", "logger", "threads", "cache", "augment_device",
@@ -42,7 +48,8 @@ def run_dir_for(cfg: TrainConfig) -> Path:
 
 def last_checkpoint(run_dir: Path) -> Path:
     """The checkpoint a resumed run continues from."""
-    last = Path(run_dir) / "checkpoints" / "last.pt"
+    check_not_staging(run_dir, "run dir")
+    last = Path(run_dir) / LAST
     if not last.is_file():
         raise CvtoolError(
             f"cannot resume: no checkpoint {last} to continue from",
@@ -74,22 +81,32 @@ def check_new_run_dir(out: Path, data: Path, overwrite: bool) -> None:
         )
 
 
-def create_run_dir(out: Path, overwrite: bool, is_main: bool) -> Path:
-    """Rank 0 makes the run dir once every rank's set-up succeeded; returns where the run is
-    written. To replace an existing run (`overwrite`), that is a new hidden staging sibling,
-    swapped in by the writer with the first checkpoint: the old run survives a new one that
-    fails or diverges before it. What an interrupted run left beside `out` is cleared first
-    (the caller holds `out`'s lock)."""
+def create_run_dir(out: Path, resumed: bool, is_main: bool) -> Path | None:
+    """The directory rank 0 writes the run into, once every rank's set-up succeeded (None on
+    the other ranks). Call it holding the run dir's lock.
+
+    A resumed run is written in place (the temporary files of a killed writer are cleared
+    first). A new run starts in a hidden staging sibling of `out`, which `publish_run_dir`
+    swaps in once it holds its first checkpoint: until then an `--overwrite`'d run stays as it
+    was, and a run killed before is no run dir at all (the next writer clears its staging).
+    """
     distributed.barrier()  # every rank has checked the run dir before rank 0 changes it
     if not is_main:
+        return None
+    if resumed:
+        for name in RUN_FILES:
+            remove_temp_files(out / name)
         return out
-    remove_debris(out)
-    target = out
-    if overwrite and out.is_dir() and any(out.iterdir()):
-        target = staging_dir(out)
-    (target / "checkpoints").mkdir(parents=True, exist_ok=True)
-    (target / "plots").mkdir(exist_ok=True)
-    return target
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_dir(out)
+    (staging / "checkpoints").mkdir()
+    (staging / "plots").mkdir()
+    return staging
+
+
+def publish_run_dir(staging: Path, out: Path) -> None:
+    """Make the staged new run `out`, replacing the run an `--overwrite` named."""
+    swap_in(staging, out)
 
 
 def _differences(stored: dict[str, Any], now: dict[str, Any]) -> list[tuple[str, str]]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from cvtool.core.locks import output_lock
+from cvtool.core.outputs import remove_debris
 from cvtool.core.threads import set_threads
 from cvtool.engine import distributed
 from cvtool.engine.config import TrainConfig
@@ -78,6 +79,8 @@ def train(config: TrainConfig, callbacks: Sequence[EpochCallback] = ()) -> Train
         assert run.cfg.out is not None
         # One writer per run dir: a second run or resume of it is refused while this one runs.
         with output_lock(run.cfg.out) if ctx.is_main else nullcontext():
+            if ctx.is_main:
+                remove_debris(run.cfg.out)  # the staging of a run killed before its checkpoint
             return fit(run, callbacks)
     finally:
         distributed.teardown()
@@ -93,8 +96,8 @@ def fit(run: RunSetup, callbacks: Sequence[EpochCallback] = ()) -> TrainResult:
     if run.resumed is not None:
         history = list(run.resumed.history)
         monitor = Monitor.restore(run.resumed.run.best, cfg.patience)
-    directory = create_run_dir(cfg.out, cfg.overwrite and run.resumed is None, main)
-    writer = RunWriter(run, history, directory) if main else None
+    directory = create_run_dir(cfg.out, run.resumed is not None, main)
+    writer = RunWriter(run, history, directory) if directory is not None else None
     try:
         if writer is not None:
             writer.start(monitor, history)

@@ -16,7 +16,6 @@ from typing import Any
 
 from cvtool.core.artifacts import atomic_path
 from cvtool.core.console import info
-from cvtool.core.outputs import swap_in
 from cvtool.core.provenance import invocation, utc_now, versions
 from cvtool.engine.checkpoint import save_checkpoint
 from cvtool.engine.curves import plot_history
@@ -24,11 +23,11 @@ from cvtool.engine.divergence import Divergence
 from cvtool.engine.loggers import CsvLogger, TensorBoardLogger, WandbLogger
 from cvtool.engine.manifest import RunManifest
 from cvtool.engine.monitor import Monitor
+from cvtool.engine.rundir import BEST, CURVES, HISTORY, LAST, publish_run_dir
 from cvtool.engine.samples import prediction_grid
 from cvtool.engine.setup import RunSetup
 
 PLOT_INTERVAL_S = 10.0
-HISTORY_FILE = "history.csv"
 
 
 def run_manifest(
@@ -63,44 +62,39 @@ def run_manifest(
 
 
 class RunWriter:
-    """Writes the run dir of `run` (rank 0 only); `close()` ends the loggers.
+    """Writes the run dir of `run` (rank 0 only) into `directory`; `close()` ends the loggers.
 
-    `directory` is where the run is written: its run dir, or (when it replaces an existing
-    run) a hidden staging sibling that is swapped in with the first checkpoint, so the old run
-    survives until then. TensorBoard and W&B are opened once the run dir is in place."""
+    `directory` is the run dir itself for a resumed run, else the staging directory of
+    `cvtool.engine.rundir.create_run_dir`, published as the run dir with the first checkpoint.
+    The TensorBoard and W&B logs start in the published run dir.
+    """
 
     def __init__(self, run: RunSetup, history: list[dict[str, Any]], directory: Path) -> None:
         self.run = run
-        out = run.cfg.out
-        assert out is not None
-        self.out, self.dir = out, directory
-        self.csv = CsvLogger(directory / HISTORY_FILE, history)
-        self.loggers: list[Any] = []
-        if directory == out:
-            self._open_loggers()
+        assert run.cfg.out is not None
+        self.target = run.cfg.out
+        self.out = directory
+        self.csv = CsvLogger(directory / HISTORY, history)
+        self.loggers: list[Any] = [] if self.staged else self._loggers()
         self.history = history  # the list `fit` appends to
         self._plotted = (len(history), -math.inf)  # (epochs drawn, when)
 
-    def _open_loggers(self) -> None:
-        loggers = self.run.cfg.loggers
-        if "tensorboard" in loggers:
-            images = partial(prediction_grid, self.run) if self.run.segmentation else None
-            self.loggers.append(TensorBoardLogger(self.out / "tensorboard", images))
-        if "wandb" in loggers:
-            project = self.run.cfg.wandb or "cvtool"
-            self.loggers.append(WandbLogger(project, self.out, self.run.cfg.to_dict()))
+    @property
+    def staged(self) -> bool:
+        """Whether the run is still in its staging directory (no checkpoint published yet)."""
+        return self.out != self.target
 
-    def _in_place(self) -> None:
-        """Swap a staged run dir in (replacing the old run), then open the loggers."""
-        if self.dir == self.out:
-            return
-        swap_in(self.dir, self.out)
-        self.dir = self.out
-        self.csv.path = self.out / HISTORY_FILE
-        self._open_loggers()
+    def _loggers(self) -> list[Any]:
+        loggers, cfg = [], self.run.cfg
+        if "tensorboard" in cfg.loggers:
+            images = partial(prediction_grid, self.run) if self.run.segmentation else None
+            loggers.append(TensorBoardLogger(self.target / "tensorboard", images))
+        if "wandb" in cfg.loggers:
+            loggers.append(WandbLogger(cfg.wandb or "cvtool", self.target, cfg.to_dict()))
+        return loggers
 
     def _plot(self) -> None:
-        plot_history(self.history, self.dir / "plots" / "curves.png")
+        plot_history(self.history, self.out / CURVES)
         self._plotted = (len(self.history), time.monotonic())
 
     def _print(self, row: dict[str, Any], mark: str) -> None:
@@ -108,12 +102,12 @@ class RunWriter:
         info(f"epoch {row['epoch']}/{self.run.cfg.epochs}: " + ", ".join(parts) + mark)
 
     def start(self, monitor: Monitor, history: list[dict[str, Any]]) -> None:
-        run_manifest(self.run, monitor, history).save(self.dir)
+        run_manifest(self.run, monitor, history).save(self.out)
         run = self.run
         info(
             f"training {run.cfg.model} on {len(run.train_ds)} {run.spec.task} images "
             f"({run.dataset.num_classes} classes), validating on {len(run.val_ds)}, "
-            f"device {run.device}, {run.ctx.world_size} process(es), writing {self.out}"
+            f"device {run.device}, {run.ctx.world_size} process(es), writing {self.target}"
         )
 
     def epoch(
@@ -128,17 +122,17 @@ class RunWriter:
             "scaler": self.run.scaler.state_dict() if self.run.amp else None,
             "history": history,
         }
-        ckpt_dir = self.dir / "checkpoints"
-        save_checkpoint(ckpt_dir / "last.pt", manifest, state)
+        save_checkpoint(self.out / LAST, manifest, state)
         if improved:
-            with atomic_path(ckpt_dir / "best.pt") as tmp:
-                shutil.copyfile(ckpt_dir / "last.pt", tmp)
+            with atomic_path(self.out / BEST) as tmp:
+                shutil.copyfile(self.out / LAST, tmp)
         stop = manifest.stopped_early
         last = row["epoch"] == self.run.cfg.epochs or stop is not None
         if last or time.monotonic() - self._plotted[1] >= PLOT_INTERVAL_S:
             self._plot()
-        manifest.save(self.dir)
-        self._in_place()
+        manifest.save(self.out)
+        if self.staged:
+            self._publish()
         for logger in self.loggers:
             logger.log(row)
         self._print(row, " (best)" if improved else "")
@@ -147,6 +141,10 @@ class RunWriter:
                 f"stopping early: no better {monitor.metric} for {stop['patience']} epochs "
                 f"(best {monitor.best_value:.4f} at epoch {monitor.best_epoch})"
             )
+
+    def _print(self, row: dict[str, Any], mark: str) -> None:
+        parts = [f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))]
+        info(f"epoch {row['epoch']}/{self.run.cfg.epochs}: " + ", ".join(parts) + mark)
 
     def diverged(
         self,
@@ -159,11 +157,11 @@ class RunWriter:
         and the run manifest says so, while the checkpoints and `history.csv` stay at the last
         good epoch. Returns what the run dir keeps, for the error message."""
         self._print(row, " (diverged)")
-        if self.dir != self.out:  # `close()` discards the staging dir
-            return f"the run it was to replace, {self.out}, is unchanged"
+        if self.staged:  # no epoch was saved; `close()` discards the staging dir
+            if self.target.exists():
+                return f"the run it was to replace, {self.target}, is unchanged"
+            return f"no epoch was saved, so no run dir was written at {self.target}"
         run_manifest(self.run, monitor, history, divergence.to_dict()).save(self.out)
-        if not history:
-            return f"{self.out} holds only run.json, which records the divergence"
         n = len(history)
         best = f"best.pt is epoch {monitor.best_epoch}" if monitor.best_epoch else "no best.pt"
         return (
@@ -171,11 +169,17 @@ class RunWriter:
             f"is epoch {n}, {best}) and records the divergence in run.json"
         )
 
+    def _publish(self) -> None:
+        publish_run_dir(self.out, self.target)
+        self.out = self.target
+        self.csv.path = self.target / HISTORY
+        self.loggers = self._loggers()
+
     def close(self) -> None:
-        if self.dir != self.out:  # no epoch was saved: the run it was to replace stays
-            shutil.rmtree(self.dir, ignore_errors=True)
-            return
-        if self._plotted[0] < len(self.history):  # an interrupted run: its curves so far
+        """End the loggers; a run stopped before its first checkpoint leaves no run dir."""
+        if self.staged:
+            shutil.rmtree(self.out, ignore_errors=True)
+        elif self._plotted[0] < len(self.history):  # an interrupted run: its curves so far
             self._plot()
         for logger in self.loggers:
             logger.close()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cvtool.core.artifacts import atomic_write_text
+from cvtool.core.artifacts import atomic_write_text, check_replaceable, staged_output_dir
 from cvtool.core.errors import CvtoolError, ParameterError
 from cvtool.track.config import DETECTOR_CONF
 from cvtool.track.mot import SeqInfo, format_results
@@ -20,28 +20,39 @@ PERSON = "person"
 
 
 def detect_sequences(
-    seqs: list[SeqInfo], weights: str | Path, out: Path, opts: YoloOptions | None = None
+    seqs: list[SeqInfo],
+    weights: str | Path,
+    out: Path,
+    opts: YoloOptions | None = None,
+    overwrite: bool = False,
 ) -> Path:
-    """Run the model on every frame in `img1/`; writes `out/<sequence>.txt` (person boxes when
-    the model has a person class, else every box: `tracked_classes`).
+    """Run the model on every frame in `img1/`; writes the folder `out` as one artifact
+    (`staged_output_dir`), `<sequence>.txt` per sequence (person boxes when the model has a
+    person class, else every box: `tracked_classes`).
 
     `weights`: a local `.pt` file, or a model `.yaml` (random weights); nothing is downloaded.
     `opts`: inference settings (default: score threshold `DETECTOR_CONF`).
+    `overwrite`: replace an existing non-empty `out`.
     """
     from cvtool.detect.yolo import YoloOptions, load_yolo, predict_boxes
 
+    out = Path(out)
+    check_replaceable(out, overwrite)
+    frames = {seq.name: seq.available_frames() for seq in seqs}
+    for seq in seqs:
+        if not frames[seq.name]:
+            raise CvtoolError(f"{seq.path / seq.im_dir} holds no frames to detect on")
     opts = opts or YoloOptions(conf=DETECTOR_CONF)
     model = load_yolo(weights)
     keep = tracked_classes(model)
-    for seq in seqs:
-        frames = seq.available_frames()
-        if not frames:
-            raise CvtoolError(f"{seq.path / seq.im_dir} holds no frames to detect on")
-        paths = [seq.frame_path(t) for t in frames]
-        boxes, _ = predict_boxes(model, paths, opts, keep, f"detecting {seq.name}")
-        rows = np.concatenate([_det_rows(t, b) for t, b in zip(frames, boxes, strict=True)])
-        atomic_write_text(Path(out) / f"{seq.name}.txt", format_results(rows))
-    return Path(out)
+    with staged_output_dir(out, overwrite) as stage:
+        for seq in seqs:
+            paths = [seq.frame_path(t) for t in frames[seq.name]]
+            boxes, _ = predict_boxes(model, paths, opts, keep, f"detecting {seq.name}")
+            found = zip(frames[seq.name], boxes, strict=True)
+            rows = np.concatenate([_det_rows(t, b) for t, b in found])
+            atomic_write_text(stage / f"{seq.name}.txt", format_results(rows))
+    return out
 
 
 def tracked_classes(model: Any, names: Sequence[str] = ()) -> list[int] | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from cvtool.core.artifacts import atomic_write_json
+from cvtool.core.artifacts import atomic_write_json, check_replaceable, staged_output_dir
 from cvtool.core.provenance import provenance
 from cvtool.track.mot import CONF, FRAME, GT_CLASS, ID, SeqInfo, read_mot_txt
 
@@ -60,17 +60,52 @@ def sequence_info(seq: SeqInfo) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return info, counts
 
 
-def write_info(seqs: list[SeqInfo], out: Path) -> list[dict[str, Any]]:
-    """Write `info.json`, `boxes_per_frame.png` and, when frames exist, `first_frames.png`."""
+def write_info(seqs: list[SeqInfo], out: Path, overwrite: bool = False) -> list[dict[str, Any]]:
+    """Write the folder `out` as one artifact (`staged_output_dir`): `info.json`,
+    `boxes_per_frame.png` and, when frames exist, `first_frames.png`."""
     from cvtool.track.plots import plot_boxes_per_frame, save_image_grid
 
+    check_replaceable(out, overwrite)
     results = [sequence_info(s) for s in seqs]
     infos = [info for info, _ in results]
-    atomic_write_json(out / "info.json", {"sequences": infos, **provenance()})
-    plot_boxes_per_frame(
-        {s.name: c for s, (_, c) in zip(seqs, results, strict=True)}, out / "boxes_per_frame.png"
-    )
+    counts = {s.name: c for s, (_, c) in zip(seqs, results, strict=True)}
     firsts = [(s.name, s.frame_path(f[0])) for s in seqs if (f := s.available_frames())]
-    if firsts:
-        save_image_grid(firsts, out / "first_frames.png")
+    with staged_output_dir(out, overwrite) as stage:
+        atomic_write_json(stage / "info.json", {"sequences": infos, **provenance()})
+        plot_boxes_per_frame(counts, stage / "boxes_per_frame.png")
+        if firsts:
+            save_image_grid(firsts, stage / "first_frames.png")
     return infos
+
+
+def print_sequences(root: Path, infos: list[dict[str, Any]]) -> None:
+    """The table of sequences `write_info` described, on stderr."""
+    from rich.table import Table
+
+    from cvtool.core.console import console, literal
+
+    table = Table(title=literal(root))
+    for column in (
+        "sequence",
+        "frames",
+        "size",
+        "fps",
+        "images",
+        "dets/frame",
+        "gt/frame",
+        "gt tracks",
+    ):
+        table.add_column(column, justify="left" if column == "sequence" else "right")
+    for i in infos:
+        det, gtinfo = i["detections"], i["ground_truth"]
+        table.add_row(
+            literal(i["name"]),
+            str(i["frames"]),
+            f"{i['width']}x{i['height']}",
+            f"{i['frame_rate']:g}",
+            str(i["images"]),
+            f"{det['mean_per_frame']:.1f} (max {det['max_per_frame']})" if det else "-",
+            f"{gtinfo['mean_per_frame']:.1f} (max {gtinfo['max_per_frame']})" if gtinfo else "-",
+            str(gtinfo["tracks"]) if gtinfo else "-",
+        )
+    console.print(table)

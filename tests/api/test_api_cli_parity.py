@@ -42,7 +42,7 @@ def test_stats_progress_shows_the_table(capfd, shapes_data: Path) -> None:
     result = cvtool.dataset_stats(shapes_data, workers=1)
     assert capfd.readouterr() == ("", "")
     assert result.plot == shapes_data / "stats" / "class_distribution.png"
-    cvtool.dataset_stats(shapes_data, workers=1, progress=True)
+    cvtool.dataset_stats(shapes_data, workers=1, overwrite=True, progress=True)
     assert "pixels per class" in capfd.readouterr().err
 
 

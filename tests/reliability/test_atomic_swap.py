@@ -1,25 +1,25 @@
 """A writer killed at any file operation leaves either the old output or the complete new one,
 and no reader takes what it left behind for an artifact.
 
-Each run forks a writer that counts its file operations (create, link, rename, exchange,
-remove) and dies with `os._exit` at the k-th; k sweeps every operation of a replacement.
+Each run forks a writer that counts its file operations and dies with `os._exit` at the k-th
+(`faults.run_forked`); k sweeps every operation of a replacement. The stages' own writers are
+swept in the `test_faults_*` modules.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from corpus import disk_state
+from faults import KILLED, run_forked
 
 from cvtool.core import artifacts, outputs
 from cvtool.core.errors import CvtoolError
 from cvtool.core.rundirs import next_run_dir
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-KILLED = 86
 
 
 def _write(out: Path, version: str) -> None:
@@ -30,33 +30,16 @@ def _write(out: Path, version: str) -> None:
         artifacts.atomic_write_text(stage / "sub" / "x.txt", version)
 
 
-def _counting(fn, limit: int, counter: list[int]):
-    def wrapped(*args, **kwargs):
-        counter[0] += 1
-        if counter[0] == limit:
-            os._exit(KILLED)
-        return fn(*args, **kwargs)
-
-    return wrapped
-
-
 def _run_killed_at(out: Path, version: str, limit: int, exchange: bool) -> int:
-    """Fork a writer that dies at file operation `limit`; its exit code (0: it finished)."""
-    pid = os.fork()
-    if pid == 0:  # the writer
-        code = 1
-        try:
-            counter = [0]
-            for name in ("open", "mkdir", "link", "rename", "replace", "unlink", "rmdir"):
-                setattr(os, name, _counting(getattr(os, name), limit, counter))
-            shutil.rmtree = _counting(shutil.rmtree, limit, counter)
-            real_exchange = outputs.exchange if exchange else lambda a, b: False
-            outputs.exchange = _counting(real_exchange, limit, counter)
-            _write(out, version)
-            code = 0
-        finally:
-            os._exit(code)
-    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    """A writer killed at file operation `limit` (`faults.run_forked`): `-KILLED`, or the
+    number of operations of a writer that finished."""
+
+    def write() -> None:
+        if not exchange:
+            outputs.exchange = lambda a, b: False  # in the child: the two-rename fallback
+        _write(out, version)
+
+    return run_forked(write, kill_at=limit)
 
 
 def _state(out: Path) -> dict[str, str]:
@@ -86,7 +69,7 @@ def test_a_killed_replacement_leaves_old_or_new(tmp_path: Path, exchange: bool) 
     new = _state(reference)
     outcomes: dict[str, int] = {"old": 0, "new": 0, "moved aside": 0}
     limit = 1
-    while _run_killed_at(out, "new", limit, exchange) == KILLED:
+    while _run_killed_at(out, "new", limit, exchange) == -KILLED:
         now = _state(out)
         if not out.exists():
             # only between the two renames of the fallback: the old version waits beside it,
