@@ -37,7 +37,13 @@ from cvtool.segment.metrics import SegmentationEvaluator
 from cvtool.segment.plots import plot_failure
 from cvtool.segment.report import CLASS_COLUMNS, PER_IMAGE_FILE, STATE_FILE, write_report
 from cvtool.segment.samples import load_prediction_pair
-from cvtool.segment.shards import SPLIT_IMAGES, check_complete, split_size
+from cvtool.segment.shards import (
+    SPLIT_IMAGES,
+    ShardFields,
+    check_complete,
+    merged_classes,
+    split_size,
+)
 from cvtool.segment.split import EvalSplit, SplitItem, load_split
 
 # (items, label masks (B, H, W), probabilities (B, C, H, W) or None, predicted ids (B, H, W),
@@ -225,15 +231,15 @@ def merge_evaluations(
             evaluator.merge(SegmentationEvaluator.load(d / STATE_FILE))
         except ValueError as e:
             raise CvtoolError(f"{d / STATE_FILE}: {e}") from None
-    classes = [ClassInfo.from_dict(c, str(dirs[0])) for c in first["classes"]]
-    limit = int(first["settings"]["max_failures"])
+    shards = [ShardFields.read(d, meta) for d, meta in zip(dirs, metas, strict=True)]
+    classes = merged_classes(dirs, metas, evaluator.num_classes)
     title = f"{first['source'].get('name', 'model')} ({first['split']})"
     with staged_output_dir(out, overwrite) as staging:
         _concat_per_image(dirs, staging / PER_IMAGE_FILE)
         evaluator.save(staging / STATE_FILE)
-        worst: WorstK[dict[str, Any]] = WorstK(limit)
-        for d, meta in zip(dirs, metas, strict=True):
-            for f in meta["failures"]:
+        worst: WorstK[dict[str, Any]] = WorstK(shards[0].max_failures)
+        for d, shard in zip(dirs, shards, strict=True):
+            for f in shard.failures:
                 worst.offer((f["iou"], f["name"]), dict(f, dir=d))
         failures = worst.worst_first()
         for f in failures:
@@ -243,11 +249,9 @@ def merge_evaluations(
             SPLIT_IMAGES: split_size(metas),
             "merged_from": [str(d) for d in dirs],
             "failures": failures,
-            "failure_candidates": sum(int(m.get("failure_candidates", 0)) for m in metas),
+            "failure_candidates": sum(shard.failure_candidates for shard in shards),
         }
-        counts = [
-            m["nonfinite_outputs"] for m in metas if isinstance(m.get("nonfinite_outputs"), dict)
-        ]
+        counts = [shard.nonfinite for shard in shards if shard.nonfinite is not None]
         if counts:
             context["nonfinite_outputs"] = {k: sum(c.get(k, 0) for c in counts) for k in counts[0]}
         outcome = _written(staging, evaluator.compute(), classes, context, title)

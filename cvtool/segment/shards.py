@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cvtool.core.artifacts import ClassInfo
 from cvtool.core.console import note
 from cvtool.core.errors import CvtoolError
 from cvtool.core.evaldir import METRICS_FILE
+from cvtool.segment.report import STATE_FILE
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 SPLIT_IMAGES = "split_images"  # metrics.json: images in the whole split (not just the shard)
@@ -123,3 +126,66 @@ def _check_split_size(dirs: Sequence[Path], metas: Sequence[dict[str, Any]]) -> 
 def split_size(metas: Sequence[dict[str, Any]]) -> int | None:
     """The split's size as the shards record it (None when none of them does)."""
     return next((int(m[SPLIT_IMAGES]) for m in metas if m.get(SPLIT_IMAGES) is not None), None)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{value!r} is not a count")
+    return value
+
+
+@dataclass
+class ShardFields:
+    """What a merge takes from a shard's `metrics.json` besides its state, checked."""
+
+    max_failures: int
+    failure_candidates: int
+    failures: list[dict[str, Any]]
+    nonfinite: dict[str, int] | None
+
+    @classmethod
+    def read(cls, directory: Path, meta: dict[str, Any]) -> ShardFields:
+        try:
+            nonfinite = meta.get("nonfinite_outputs")
+            failures = [
+                {**f, "iou": float(f["iou"]), "name": str(f["name"]), "file": str(f["file"])}
+                for f in meta["failures"]
+            ]
+            return cls(
+                max_failures=_count(meta["settings"]["max_failures"]),
+                failure_candidates=_count(meta.get("failure_candidates", 0)),
+                failures=failures,
+                nonfinite=None
+                if nonfinite is None
+                else {str(k): _count(v) for k, v in nonfinite.items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise CvtoolError(
+                f"{directory / METRICS_FILE} is not what `evaluate` writes "
+                f"({type(e).__name__}: {e})",
+                "the file was edited or damaged: evaluate that shard again",
+            ) from None
+
+
+def merged_classes(
+    dirs: Sequence[Path], metas: Sequence[dict[str, Any]], num_classes: int
+) -> list[ClassInfo]:
+    """The classes of the shards: the same in each, and those their states count (ids
+    0..n-1)."""
+    merged: list[ClassInfo] = []
+    for directory, meta in zip(dirs, metas, strict=True):
+        where = directory / METRICS_FILE
+        classes = [ClassInfo.from_dict(c, str(where)) for c in meta["classes"]]
+        if [c.id for c in classes] != list(range(num_classes)):
+            raise CvtoolError(
+                f"{where}: its classes (ids {[c.id for c in classes]}) are not the "
+                f"{num_classes} classes of {directory / STATE_FILE}",
+                "the file was edited or damaged: evaluate that shard again",
+            )
+        if merged and [c.name for c in classes] != [c.name for c in merged]:
+            raise CvtoolError(
+                f"{where}: its class names differ from those of {dirs[0] / METRICS_FILE}",
+                "merge the shards of one evaluation",
+            )
+        merged = merged or classes
+    return merged

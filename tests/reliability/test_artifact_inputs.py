@@ -184,3 +184,49 @@ def test_one_malformed_file_per_format(tmp_path: Path, cli) -> None:
     ]
     for case in cases:
         assert_refused(cli, case, tmp_path)
+
+
+EDITED_FIELDS = {
+    "max_failures of text": ("settings", "max_failures", "x"),
+    "negative candidates": (None, "failure_candidates", -1),
+    "nonfinite counts of text": (None, "nonfinite_outputs", {"images": "x"}),
+    "no classes": (None, "classes", []),
+    "a failure without its IoU": (None, "failures", [{"name": "a.png", "file": "f.png"}]),
+}
+
+
+@pytest.mark.parametrize("how", list(EDITED_FIELDS))
+def test_an_edited_shard_field_is_refused_by_merge(how, evals, tmp_path, cli) -> None:
+    _, first, second = evals
+    metrics = second / "metrics.json"
+    meta = json.loads(metrics.read_text())
+    section, key, value = EDITED_FIELDS[how]
+    (meta[section] if section else meta)[key] = value
+    metrics.write_text(json.dumps(meta))
+    args = ["evaluate", "--merge", first, second, "--out", tmp_path / "out"]
+    err = assert_refused(cli, Case("merge", args, 1, [str(metrics)]), tmp_path)
+    assert "hint:" in err and "unexpected" not in err
+
+
+def test_compare_refuses_scores_that_are_not_numbers(tmp_path: Path) -> None:
+    from cvtool.core.compare import EvalKind, EvalRow, load_comparison
+    from cvtool.core.errors import CvtoolError
+
+    def rows(values):
+        def read(directory: Path) -> list[EvalRow]:
+            return [EvalRow("t", {}, values(), directory, str(directory))]
+
+        return read
+
+    (tmp_path / "summary.json").write_text("{}")
+    for values, expected in (
+        (lambda: {"HOTA": "high"}, "HOTA of t is 'high', not a number"),
+        (lambda: {"IDSW": [1]}, "IDSW of t is [1], not a number"),
+        (lambda: {}["HOTA"], "is not what `track eval` writes: KeyError"),
+        (lambda: ["HOTA"], "the scores of t are not a mapping"),
+    ):
+        kind = EvalKind("summary.json", "track eval", lambda _: "tracking", rows(values))
+        with pytest.raises(CvtoolError) as error:
+            load_comparison([tmp_path], [kind])
+        assert str(tmp_path / "summary.json") in str(error.value), expected
+        assert expected in str(error.value)
